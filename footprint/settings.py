@@ -1,0 +1,161 @@
+"""Settings come from environment variables only (documented in README and .env.example).
+
+With no variables set Footprint runs *embedded*: a SQLite file and Celery tasks executed in-process.
+That mode is announced at start-up; production (FOOTPRINT_DEBUG unset and FOOTPRINT_EMBEDDED unset)
+refuses to start without SECRET_KEY and FOOTPRINT_FERNET_KEY.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+KNOWN_ENV = {
+    "DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "SECRET_KEY", "FOOTPRINT_FERNET_KEY",
+    "FOOTPRINT_DEBUG", "FOOTPRINT_EMBEDDED", "FOOTPRINT_ALLOWED_HOSTS", "FOOTPRINT_LOG_LEVEL",
+    "FOOTPRINT_BASE_URL", "FOOTPRINT_CSRF_TRUSTED_ORIGINS", "FOOTPRINT_DATA_DIR",
+}
+# A misspelt FOOTPRINT_* variable is an error, not a silent default.
+_unknown = sorted(k for k in os.environ if k.startswith("FOOTPRINT_") and k not in KNOWN_ENV)
+if _unknown:
+    raise ImproperlyConfigured(
+        f"unknown setting(s) {', '.join(_unknown)}; known: {', '.join(sorted(KNOWN_ENV))}"
+    )
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
+
+
+DATA_DIR = Path(os.environ.get("FOOTPRINT_DATA_DIR") or BASE_DIR / "var")
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+# Embedded = no external services configured; explicit, and announced by footprint.apps at start-up.
+EMBEDDED = _flag("FOOTPRINT_EMBEDDED", default=not DATABASE_URL and not CELERY_BROKER_URL)
+DEBUG = _flag("FOOTPRINT_DEBUG", default=EMBEDDED)
+TESTING = "pytest" in sys.modules
+
+_DEV_SECRET = "footprint-embedded-insecure-secret-key-change-me-0123456789"
+_DEV_FERNET = "Zm9vdHByaW50LWVtYmVkZGVkLWRldi1rZXktMDAwMDA="  # 32 bytes, urlsafe b64: dev only
+SECRET_KEY = os.environ.get("SECRET_KEY") or ""
+FERNET_KEY = os.environ.get("FOOTPRINT_FERNET_KEY") or ""
+if not (SECRET_KEY and FERNET_KEY):
+    if not (DEBUG or EMBEDDED or TESTING):
+        raise ImproperlyConfigured(
+            "SECRET_KEY and FOOTPRINT_FERNET_KEY are required outside embedded/debug mode "
+            "(generate a Fernet key with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())')"
+        )
+    SECRET_KEY = SECRET_KEY or _DEV_SECRET
+    FERNET_KEY = FERNET_KEY or _DEV_FERNET
+
+ALLOWED_HOSTS = [h for h in os.environ.get("FOOTPRINT_ALLOWED_HOSTS", "").split(",") if h] or (
+    ["127.0.0.1", "localhost", "[::1]", "testserver"] if DEBUG else []
+)
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("FOOTPRINT_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+BASE_URL = os.environ.get("FOOTPRINT_BASE_URL", "http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_filters",
+    "rest_framework",
+    "django_celery_beat",
+    "footprint.core",
+    "footprint.inventory",
+    "footprint.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "footprint.urls"
+WSGI_APPLICATION = "footprint.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+else:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "footprint.sqlite3",
+            "OPTIONS": {"timeout": 20},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "admin:login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# Celery: no broker configured -> tasks run eagerly in the calling process (embedded mode).
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+REST_FRAMEWORK = {
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("FOOTPRINT_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
