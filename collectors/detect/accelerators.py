@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from collectors.detect.data import instance_types as tables
+from collectors.detect.data.mig_profiles import FOUR_SLICE_PROFILES, MIG_PROFILES
 from collectors.detect.objects import containers, dig, mapping, quantity, seq, str_map, text
 
 CANONICAL = (
@@ -75,19 +77,21 @@ _MEMORY_TOLERANCE = 0.1  # usable memory differs from marketed memory by a few p
 NAME_KEYS: tuple[tuple[str, str | None], ...] = (
     ("nvidia.com/gpu.product", "nvidia.com/gpu.memory"),
     ("karpenter.k8s.aws/instance-gpu-name", "karpenter.k8s.aws/instance-gpu-memory"),
+    ("eks.amazonaws.com/instance-gpu-name", "eks.amazonaws.com/instance-gpu-memory"),  # EKS Auto Mode
     ("cloud.google.com/gke-accelerator", None),
     ("gpu.nvidia.com/class", "gpu.nvidia.com/vram"),
     ("gpu.nvidia.com/model", "gpu.nvidia.com/vram"),
     ("amd.com/gpu.product-name", None),
     ("beta.amd.com/gpu.product-name", None),
     ("karpenter.k8s.aws/instance-accelerator-name", None),
+    ("eks.amazonaws.com/instance-accelerator-name", None),
     ("skypilot.co/accelerator", None),
     ("kubernetes.azure.com/accelerator", None),  # "nvidia" on AKS: names no model, gives nothing
 )
 # Memory keys counting GiB rather than MiB (CoreWeave: gpu.nvidia.com/vram=16).
 MEMORY_KEYS_IN_GB = frozenset({"gpu.nvidia.com/vram"})
 INSTANCE_TYPE_KEYS = ("node.kubernetes.io/instance-type", "beta.kubernetes.io/instance-type")
-INSTANCE_FAMILY_KEYS = ("karpenter.k8s.aws/instance-family",)
+INSTANCE_FAMILY_KEYS = ("karpenter.k8s.aws/instance-family", "eks.amazonaws.com/instance-family")
 # amd.com/gpu.device-id (AMD GPU labeller): PCI device ids.
 AMD_DEVICE_IDS: dict[str, str] = {"74a1": "MI300X", "74b5": "MI300X"}  # 74b5 = MI300X virtual function
 # Home-grown keys: the last path segment of any key ("accelerator", "example.com/gpu-type").
@@ -95,6 +99,13 @@ CUSTOM_KEY_NAMES = frozenset({
     "accelerator", "accelerator-type", "gpu", "gpu-type", "gpu_type", "gputype", "gpu-model", "gpu-name",
     "gpu-product", "gpu-class", "gpu.product", "gpu.model",
 })
+
+# Labels announcing that GPUs on the node are shared (key → values meaning "not shared").
+SHARING_KEYS: dict[str, frozenset[str]] = {
+    "cloud.google.com/gke-gpu-sharing-strategy": frozenset({"", "none"}),
+    "nvidia.com/gpu.sharing-strategy": frozenset({"", "none"}),
+    "nvidia.com/gpu.replicas": frozenset({"", "0", "1"}),
+}
 
 # --- resources -----------------------------------------------------------------------------------
 
@@ -113,30 +124,6 @@ DEVICE_RESOURCES: dict[str, float] = {
 _SHARED_SUFFIX = ".shared"  # GPU Operator time-slicing with renameByDefault
 _MIG_RESOURCE = re.compile(r"^nvidia\.com/mig-(?:(\d+)c\.)?(\d+)g\.(\d+)gb(?:[.+]me(?:\.all)?|\+gfx)?$")
 _MIG_PROFILE = re.compile(r"(?:^|[-_ ])mig[-_ ](?:(\d+)c\.)?(\d+)g\.(\d+)gb", re.IGNORECASE)
-
-# MIG profile "<g>g.<mem>gb" → GPUs offering it (NVIDIA MIG user guide, supported profiles).
-# Non-canonical parts (GH200's 96 GB H100, A30) are listed so a shared profile stays ambiguous.
-MIG_PROFILES: dict[str, frozenset[str]] = {}
-for _gpu, _profiles in {
-    "A100-40GB": "1g.5gb 1g.10gb 2g.10gb 3g.20gb 4g.20gb 7g.40gb",
-    "A100-80GB": "1g.10gb 1g.20gb 2g.20gb 3g.40gb 4g.40gb 7g.80gb",
-    "H100-80GB": "1g.10gb 1g.20gb 2g.20gb 3g.40gb 4g.40gb 7g.80gb",
-    "H100-94GB": "1g.12gb 1g.24gb 2g.24gb 3g.47gb 4g.47gb 7g.94gb",
-    "GH200-96GB": "1g.12gb 1g.24gb 2g.24gb 3g.48gb 4g.48gb 7g.96gb",
-    "H20-96GB": "1g.12gb 1g.24gb 2g.24gb 3g.48gb 4g.48gb 7g.96gb",
-    "H200-141GB": "1g.18gb 1g.35gb 2g.35gb 3g.71gb 4g.71gb 7g.141gb",
-    # B200 profiles changed between driver branches (180 GB vs 186 GB usable); GB200 uses the latter.
-    "B200": "1g.23gb 1g.45gb 2g.45gb 3g.90gb 4g.90gb 7g.180gb 1g.47gb 2g.47gb 3g.93gb 4g.93gb 7g.186gb",
-    "GB200": "1g.23gb 1g.47gb 2g.47gb 3g.93gb 4g.93gb 7g.186gb",
-    "A30": "1g.6gb 2g.12gb 4g.24gb",
-    "RTX-PRO-6000": "1g.24gb 2g.48gb 4g.96gb",
-}.items():
-    for _profile in _profiles.split():
-        MIG_PROFILES[_profile] = MIG_PROFILES.get(_profile, frozenset()) | {_gpu}
-# A30 and RTX PRO 6000 have four compute slices, the data-centre parts seven. Profiles only those
-# GPUs offer count in quarters; a shared one (1g.24gb) counts in sevenths.
-FOUR_SLICE_PROFILES = frozenset({"1g.6gb", "2g.12gb", "4g.24gb", "2g.48gb", "4g.96gb"})
-
 
 # --- public API ----------------------------------------------------------------------------------
 
@@ -184,13 +171,16 @@ def accelerator_from_pod(pod_spec: Mapping, *, node_labels: Mapping[str, str] | 
     ]
     gpu_type, source, signals = _decide(readings)
     per_replica = request.total()
-    slice_fraction = _mig_slice_of(readings[:2])
+    placement = readings[:2]  # node labels, then nodeSelector: the only places naming node features
+    slice_fraction = next((r.slice_fraction for r in placement if r.slice_fraction is not None), None)
     if per_replica is not None and slice_fraction is not None and request.plain_nvidia:
-        # MIG "single" strategy: nvidia.com/gpu is a slice; the node's product label says which.
+        # MIG "single" strategy / GKE partitions: nvidia.com/gpu is a slice of the GPU the labels name.
         per_replica = _round(per_replica - request.plain_nvidia + request.plain_nvidia * slice_fraction)
-        signals.append(f"MIG single strategy: each nvidia.com/gpu is {slice_fraction:.3g} of a GPU")
-    if request.shared:
-        signals.append("time-sliced GPU (nvidia.com/gpu.shared): counted as whole GPUs, really shared")
+        signals.append(f"MIG partition: each nvidia.com/gpu is {slice_fraction:.3g} of a GPU")
+    sharing = next((r.sharing for r in placement if r.sharing), None)
+    if request.shared or (sharing and request.plain_nvidia):
+        what = "nvidia.com/gpu.shared" if request.shared else sharing
+        signals.append(f"time-sliced GPU ({what}): counted as whole GPUs, really shared")
         source = f"{source} (time-sliced)" if source else "resources:nvidia.com/gpu.shared (time-sliced)"
     signals.extend(request.notes)
     if gpu_type is not None and per_replica is None:
@@ -263,7 +253,7 @@ def _instance_lookup(instance_type: Any) -> tuple[str, int | None] | None:
     if name is None:
         return None
     name = name.lower()
-    return _aws(name) or _gcp(name) or _azure(name) or _lambda(name) or _nebius(name)
+    return _aws(name) or _gcp(name) or _azure(name) or tables.OCI_SHAPES.get(name) or _lambda(name) or _nebius(name)
 
 
 def _aws(name: str) -> tuple[str, int | None] | None:
@@ -312,14 +302,15 @@ def _nebius(name: str) -> tuple[str, int | None] | None:
 # --- where the pod may run -------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Reading:
     """What one place (node labels, nodeSelector, ...) says about the accelerator type."""
 
     candidates: frozenset[str] = frozenset()
     source: str | None = None
     signals: tuple[str, ...] = ()
-    products: tuple[str, ...] = ()  # raw GFD product values, for MIG slice sizes
+    slice_fraction: float | None = None  # each nvidia.com/gpu is this share of a GPU (MIG single / GKE)
+    sharing: str | None = None  # time-sharing / MPS announced by the node labels
 
 
 @dataclass
@@ -331,13 +322,45 @@ class _Term:
 
 
 def _read_labels(labels: Mapping[str, str], *, origin: str) -> _Reading:
+    # Every pod on a node repeats the node's labels: read each distinct label set once.
+    return _read_label_items(tuple(sorted(labels.items())), origin)
+
+
+@lru_cache(maxsize=4096)
+def _read_label_items(items: tuple[tuple[str, str], ...], origin: str) -> _Reading:
+    labels = dict(items)
     term = _Term(values={k: [v] for k, v in labels.items()}, bounds={})
     for _, memory_key in NAME_KEYS:
         if memory_key and memory_key in labels:
             mib = _memory_mib(memory_key, labels[memory_key])
             if mib:
                 term.bounds[memory_key] = _bounds_around(mib)
-    return _read_term(term, origin=origin)
+    reading = _read_term(term, origin=origin)
+    return replace(reading, slice_fraction=_slice_of(labels), sharing=_sharing_of(labels))
+
+
+def _slice_of(labels: Mapping[str, str]) -> float | None:
+    """GFD's product suffix (MIG "single" strategy) or GKE's partition size: nvidia.com/gpu is a slice."""
+    partition = labels.get("cloud.google.com/gke-gpu-partition-size")
+    for name in (labels.get("nvidia.com/gpu.product"), f"mig-{partition}" if partition else None):
+        match = _MIG_PROFILE.search(name or "")
+        if match:
+            return _mig_fraction(match.group(1), match.group(2), match.group(3))
+    return None
+
+
+def _sharing_of(labels: Mapping[str, str]) -> str | None:
+    product = labels.get("nvidia.com/gpu.product", "")
+    if product.lower().endswith("-shared"):  # GFD marks time-sliced/MPS products so
+        return f"nvidia.com/gpu.product={product}"
+    for key, idle in SHARING_KEYS.items():
+        value = labels.get(key)
+        if value is None or value.lower() in idle:
+            continue
+        if key.endswith("replicas") and not (quantity(value) or 0) > 1:
+            continue
+        return f"{key}={value}"
+    return None
 
 
 def _memory_mib(key: str, value: Any) -> float | None:
@@ -371,8 +394,7 @@ def _read_term(term: _Term, *, origin: str) -> _Reading:
                 candidates, source = narrowed, f"{source}+{other_source.split(':', 1)[1]}"
                 signals.append(f"narrowed by {other_source} → {_describe(candidates)}")
                 break
-    products = tuple(term.values.get("nvidia.com/gpu.product", ()))
-    return _Reading(candidates, source, tuple(signals), products)
+    return _Reading(candidates, source, tuple(signals))
 
 
 def _key_candidates(key: str, values: list[str], term: _Term) -> frozenset[str]:
@@ -402,11 +424,11 @@ def _value_candidates(key: str, value: str, term: _Term) -> frozenset[str]:
 
 
 def _key_rank(key: str) -> int:
-    key = key.split(":", 1)[-1].split("=", 1)[0]
+    """Name keys in table order, then AMD device ids, instance types, instance families, custom keys."""
     names = [k for k, _ in NAME_KEYS]
     if key in names:
         return names.index(key)
-    if key in ("amd.com/gpu.device-id",):
+    if key == "amd.com/gpu.device-id":
         return len(names)
     if key.startswith("instanceType"):
         return len(names) + 1
@@ -513,38 +535,32 @@ def _read_mig(profiles: list[str]) -> _Reading:
 
 
 def _decide(readings: list[_Reading]) -> tuple[str | None, str | None, list[str]]:
-    """The most trusted definite reading wins; ambiguous ones narrow each other."""
+    """Walk the readings from most to least trusted; each may only narrow what the ones before allow."""
     signals = [s for r in readings for s in r.signals]
-    definite = [(r, _only(r.candidates)) for r in readings if _only(r.candidates)]
-    if definite:
-        best, gpu = definite[0]
-        for other, other_gpu in definite[1:]:
-            if other_gpu != gpu:
-                signals.append(f"{other.source} says {other_gpu}; {best.source} is trusted more")
-        return gpu, best.source, signals
-    open_readings = [r for r in readings if r.candidates]
-    if not open_readings:
-        return None, None, signals
-    candidates, sources = open_readings[0].candidates, [open_readings[0].source or ""]
-    for reading in open_readings[1:]:
-        narrowed = candidates & reading.candidates
-        if narrowed and narrowed != candidates:
-            candidates = narrowed
-            sources.append(reading.source or "")
-    gpu = _only(candidates)
-    if gpu is None:
-        signals.append(f"accelerator ambiguous: {_describe(candidates)}")
-        return None, None, signals
-    return gpu, "+".join(sources), signals
-
-
-def _mig_slice_of(readings: list[_Reading]) -> float | None:
+    allowed: frozenset[str] | None = None
+    sources: list[str] = []
+    gpu: str | None = None
     for reading in readings:
-        for product in reading.products:
-            match = _MIG_PROFILE.search(product)
-            if match:
-                return _mig_fraction(match.group(1), match.group(2), match.group(3))
-    return None
+        if not reading.candidates:
+            continue
+        if gpu is not None:
+            other = _only(reading.candidates)
+            if other and other != gpu:
+                signals.append(f"{reading.source} says {other}; {'+'.join(sources)} is trusted more")
+            continue
+        candidates = reading.candidates if allowed is None else reading.candidates & allowed
+        if not candidates:
+            signals.append(f"{reading.source} ({_describe(reading.candidates)}) contradicts "
+                           f"{'+'.join(sources)} ({_describe(allowed or ())}); ignored")
+            continue
+        if candidates != allowed:
+            sources.append(reading.source or "")
+        allowed = candidates
+        gpu = _only(candidates)
+    if gpu is None and allowed:
+        what = "ambiguous" if len(allowed) > 1 else "not a canonical type"
+        signals.append(f"accelerator {what}: {_describe(allowed)}")
+    return gpu, ("+".join(sources) if gpu else None), signals
 
 
 def _mig_fraction(compute: str | None, gpu_slices: str, memory_gb: str) -> float:

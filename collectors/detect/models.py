@@ -1,24 +1,35 @@
 """Which model a serving container loads, at which version, with which serving settings.
 
-One table row per engine says which flags, positional words and environment variables carry the
-model id, its revision and the settings ModelSpec records. Values come only from what the manifest
-says; anything unresolved (an unset $(VAR), a generic mount path) stays None rather than guessed.
+Reading a container takes three steps:
+
+1. its argv (the image's entrypoint when the manifest only sets `args`, else `command` + `args`) is split
+   into the simple commands a shell would run (`sh -c "huggingface-cli download … && exec vllm serve …"`),
+   `NAME=value` / `export` assignments being folded into the environment;
+2. the command that starts the engine is picked (runtimes' command signatures) and its program normalised
+   (`python3 -u -m module`, `mpirun -n 4 trtllm-serve`, `exec`, `env A=1 …`);
+3. the engine's row in ENGINE_ARGS says which flags, positional words and environment variables carry the
+   model, its revision, the served name and each ModelSpec setting.
+
+Values come only from what the manifest says; anything unresolved (an unset $(VAR), a valueFrom secret, a
+generic mount path) stays None rather than guessed.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+import shlex
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from collectors.detect.objects import command_line, env_map
+from collectors.detect import runtimes
+from collectors.detect.objects import dig, mapping, seq, text
 from collectors.spec import ModelRef
 
 # Environment variables any engine's wrapper scripts commonly read the model id from, most specific first.
-GENERIC_MODEL_ENV = ("HF_MODEL_ID", "MODEL_ID", "HF_MODEL", "MODEL_NAME", "MODEL", "MODEL_PATH",
-                     "MODEL_REPO", "HUGGING_FACE_HUB_MODEL_ID", "LLM_MODEL", "SERVED_MODEL")
-GENERIC_REVISION_ENV = ("MODEL_REVISION", "HF_MODEL_REVISION", "REVISION", "MODEL_VERSION")
+GENERIC_MODEL_ENV = ("HF_MODEL_ID", "MODEL_ID", "HF_MODEL", "MODEL_NAME", "MODEL", "MODEL_PATH", "MODEL_REPO",
+                     "HUGGING_FACE_HUB_MODEL_ID", "MODEL_NAME_OR_PATH", "LLM_MODEL", "SERVED_MODEL")
+GENERIC_REVISION_ENV = ("MODEL_REVISION", "HF_MODEL_REVISION", "REVISION", "HF_REVISION", "MODEL_VERSION")
 
 INT_SETTINGS = {"tensorParallelSize", "pipelineParallelSize", "maxModelLen", "maxNumSeqs"}
 FLOAT_SETTINGS = {"gpuMemoryUtilization"}
@@ -26,24 +37,53 @@ FLOAT_SETTINGS = {"gpuMemoryUtilization"}
 
 @dataclass(frozen=True)
 class EngineArgs:
-    """How one engine's command line and environment name the model and its settings."""
+    """How one engine's command line and environment name the model and its settings.
+
+    Flags are written with dashes; `--tensor_parallel_size` and `--tensor-parallel-size` are the same flag.
+    An entry starting with `$` names an environment variable instead of a flag (flags win over env).
+    """
 
     model_flags: tuple[str, ...] = ()
-    positional_after: tuple[tuple[str, ...], ...] = ()   # word sequences followed by the model
-    model_env: tuple[str, ...] = ()
-    revision_flags: tuple[str, ...] = ("--revision",)
-    revision_env: tuple[str, ...] = ()
-    served_name_flags: tuple[str, ...] = ("--served-model-name",)
-    # ModelSpec settings key -> flags ("--x") and env names ("$X") that carry it
+    positional: tuple[tuple[str, ...], ...] = ()    # program + sub-command words followed by the model
+    model_env: tuple[str, ...] = ()                 # engine-specific env, read before GENERIC_MODEL_ENV
+    revision_flags: tuple[str, ...] = ()
+    served_name_flags: tuple[str, ...] = ()
+    uri_flags: tuple[str, ...] = ()                 # flags naming where weights live (a path or bucket)
+    uri_positional: tuple[tuple[str, ...], ...] = ()
+    multi_model: bool = False                       # the location is a repository of models, not a model
+    pulls: tuple[tuple[str, ...], ...] = ()         # commands anywhere in the pod that fetch a served model
+    key_values: tuple[str, ...] = ()                # `key:value` words naming the model (TRT-LLM fill_template)
     settings: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    # settings that are switches (present → value)
-    switches: Mapping[str, tuple[str, Any]] = field(default_factory=dict)
+    values: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # setting → raw value → ModelSpec value
+    entrypoint: tuple[str, ...] = ()                # what the engine's image runs when a manifest sets only args
+    model_value: Callable[[str], str | None] | None = None   # turns a model flag's value into a model reference
+    gguf: bool = False                              # quantization can be read from a GGUF file name / tag
+
+
+def _torchserve_model(value: str) -> str | None:
+    """--models name=file.mar[,other=...] → name (or the archive's URL); 'all' means every model in the
+    store: unknown."""
+    first_model = value.split(",")[0].strip()
+    if first_model.lower() == "all" or not first_model:
+        return None
+    name, _, archive = first_model.rpartition("=") if "=" in first_model else ("", "", first_model)
+    if "://" in archive:
+        return archive
+    return name or archive
+
+
+def _llama_hf_repo(value: str) -> str | None:
+    """-hf org/repo[:quant] → hf://org/repo (the quant tag becomes the quantization setting)."""
+    repo = value.split(":", 1)[0].strip()
+    return f"hf://{repo}" if repo else None
 
 
 ENGINE_ARGS: dict[str, EngineArgs] = {
     "vllm": EngineArgs(
         model_flags=("--model",),
-        positional_after=(("vllm", "serve"),),
+        positional=(("vllm", "serve"), ("vllm.entrypoints.cli.main", "serve")),
+        revision_flags=("--revision",),
+        served_name_flags=("--served-model-name",),
         settings={
             "tensorParallelSize": ("--tensor-parallel-size", "-tp"),
             "pipelineParallelSize": ("--pipeline-parallel-size", "-pp"),
@@ -54,32 +94,43 @@ ENGINE_ARGS: dict[str, EngineArgs] = {
             "kvCacheDtype": ("--kv-cache-dtype",),
             "maxNumSeqs": ("--max-num-seqs",),
         },
+        entrypoint=("vllm", "serve"),
     ),
     "tgi": EngineArgs(
         model_flags=("--model-id",),
-        model_env=("MODEL_ID",),
-        revision_env=("REVISION",),
+        model_env=("MODEL_ID", "HF_MODEL_ID"),        # HF_MODEL_ID: the SageMaker/HF DLC entrypoint's name for it
+        revision_flags=("--revision", "$REVISION", "$HF_MODEL_REVISION"),
         served_name_flags=("--served-model-name",),
         settings={
-            "tensorParallelSize": ("--num-shard", "$NUM_SHARD"),
+            "tensorParallelSize": ("--num-shard", "$NUM_SHARD", "$SM_NUM_GPUS"),
             "maxModelLen": ("--max-total-tokens", "$MAX_TOTAL_TOKENS"),
             "dtype": ("--dtype", "$DTYPE"),
-            "quantization": ("--quantize", "$QUANTIZE"),
-            "maxNumSeqs": ("--max-concurrent-requests", "$MAX_CONCURRENT_REQUESTS"),
+            "quantization": ("--quantize", "$QUANTIZE", "$HF_MODEL_QUANTIZE"),
+            "gpuMemoryUtilization": ("--cuda-memory-fraction", "$CUDA_MEMORY_FRACTION"),
+            "kvCacheDtype": ("--kv-cache-dtype", "$KV_CACHE_DTYPE"),
+            "maxNumSeqs": ("--max-batch-size", "$MAX_BATCH_SIZE"),
         },
+        entrypoint=("text-generation-launcher",),
     ),
     "tei": EngineArgs(
         model_flags=("--model-id",),
-        model_env=("MODEL_ID",),
-        revision_env=("REVISION",),
-        settings={"dtype": ("--dtype", "$DTYPE"), "maxNumSeqs": ("--max-concurrent-requests",)},
+        model_env=("MODEL_ID", "HF_MODEL_ID"),
+        revision_flags=("--revision", "$REVISION", "$HF_MODEL_REVISION"),
+        served_name_flags=("--served-model-name", "$SERVED_MODEL_NAME"),
+        settings={
+            "dtype": ("--dtype", "$DTYPE"),
+            "maxNumSeqs": ("--max-batch-requests", "$MAX_BATCH_REQUESTS"),
+        },
+        entrypoint=("text-embeddings-router",),
     ),
     "sglang": EngineArgs(
         model_flags=("--model-path", "--model"),
-        positional_after=(("sglang", "serve"),),
+        positional=(("sglang", "serve"),),
+        revision_flags=("--revision",),
+        served_name_flags=("--served-model-name",),
         settings={
             "tensorParallelSize": ("--tp-size", "--tp", "--tensor-parallel-size"),
-            "pipelineParallelSize": ("--pp-size", "--pipeline-parallel-size"),
+            "pipelineParallelSize": ("--pp-size", "--pp", "--pipeline-parallel-size"),
             "maxModelLen": ("--context-length",),
             "dtype": ("--dtype",),
             "quantization": ("--quantization",),
@@ -89,18 +140,25 @@ ENGINE_ARGS: dict[str, EngineArgs] = {
         },
     ),
     "tensorrt-llm": EngineArgs(
-        model_flags=("--model", "--model-path", "--model_path", "--hf-model-dir", "--tokenizer-dir"),
-        positional_after=(("trtllm-serve", "serve"), ("trtllm-serve",)),
+        model_flags=("--model", "--model-path", "--hf-model-dir", "--tokenizer-dir"),
+        positional=(("trtllm-serve", "serve"), ("trtllm-serve",), ("tensorrt_llm.commands.serve",)),
+        served_name_flags=("--served-model-name",),
+        uri_flags=("--engine-dir", "--model-repo", "--model-repository", "--triton-model-repo-dir"),
+        multi_model=True,
+        key_values=("tokenizer_dir",),
         settings={
-            "tensorParallelSize": ("--tp-size", "--tp_size", "--world-size", "--world_size"),
-            "pipelineParallelSize": ("--pp-size", "--pp_size"),
-            "maxModelLen": ("--max-seq-len", "--max_seq_len"),
-            "maxNumSeqs": ("--max-batch-size", "--max_batch_size"),
+            "tensorParallelSize": ("--tp-size", "--tp", "--world-size"),
+            "pipelineParallelSize": ("--pp-size", "--pp"),
+            "maxModelLen": ("--max-seq-len",),
+            "gpuMemoryUtilization": ("--kv-cache-free-gpu-memory-fraction", "--free-gpu-memory-fraction"),
+            "maxNumSeqs": ("--max-batch-size",),
         },
     ),
     "lmdeploy": EngineArgs(
-        positional_after=(("lmdeploy", "serve", "api_server"), ("lmdeploy", "serve", "gradio")),
         model_flags=("--model-path",),
+        positional=(("lmdeploy", "serve", "api_server"), ("lmdeploy", "serve", "gradio"),
+                    ("lmdeploy.serve.openai.api_server",)),
+        revision_flags=("--revision",),
         served_name_flags=("--model-name",),
         settings={
             "tensorParallelSize": ("--tp",),
@@ -108,188 +166,664 @@ ENGINE_ARGS: dict[str, EngineArgs] = {
             "dtype": ("--dtype",),
             "quantization": ("--model-format",),
             "gpuMemoryUtilization": ("--cache-max-entry-count",),
+            "kvCacheDtype": ("--quant-policy",),
             "maxNumSeqs": ("--max-batch-size",),
         },
+        values={"quantization": {"hf": None}, "kvCacheDtype": {"0": None, "4": "int4", "8": "int8"}},
     ),
     "llama-cpp": EngineArgs(
-        model_flags=("--hf-repo", "-hf", "-hfr", "--model", "-m", "--model-url", "-mu"),
-        served_name_flags=("--alias", "-a"),
-        revision_flags=(),
-        settings={"maxModelLen": ("--ctx-size", "-c"), "maxNumSeqs": ("--parallel", "-np")},
+        model_flags=("--model", "-m", "--hf-repo", "-hf", "-hfr", "--model-url", "-mu",
+                     "$LLAMA_ARG_MODEL", "$LLAMA_ARG_HF_REPO", "$LLAMA_ARG_MODEL_URL"),
+        served_name_flags=("--alias", "-a", "$LLAMA_ARG_ALIAS", "--model-alias"),
+        settings={
+            "maxModelLen": ("--ctx-size", "-c", "$LLAMA_ARG_CTX_SIZE", "--n-ctx"),
+            "maxNumSeqs": ("--parallel", "-np", "$LLAMA_ARG_N_PARALLEL"),
+            "kvCacheDtype": ("--cache-type-k", "-ctk", "$LLAMA_ARG_CACHE_TYPE_K"),
+        },
+        entrypoint=("llama-server",),
+        gguf=True,
     ),
     "ollama": EngineArgs(
-        positional_after=(("ollama", "run"), ("ollama", "pull")),
-        model_env=("OLLAMA_MODEL", "MODEL"),
-        revision_flags=(),
-        served_name_flags=(),
+        positional=(("ollama", "run"), ("ollama", "pull")),
+        model_env=("OLLAMA_MODEL",),
+        pulls=(("ollama", "pull"), ("ollama", "run"), ("ollama", "create")),
+        settings={
+            "maxModelLen": ("$OLLAMA_CONTEXT_LENGTH",),
+            "kvCacheDtype": ("$OLLAMA_KV_CACHE_TYPE",),
+            "maxNumSeqs": ("$OLLAMA_NUM_PARALLEL",),
+        },
+        entrypoint=("ollama",),
     ),
     "triton": EngineArgs(
         model_flags=("--load-model",),
-        revision_flags=(),
-        served_name_flags=(),
+        uri_flags=("--model-repository", "--model-store", "--model-repo"),
+        multi_model=True,
     ),
     "torchserve": EngineArgs(
         model_flags=("--models",),
-        revision_flags=(),
-        served_name_flags=(),
+        uri_flags=("--model-store",),
+        multi_model=True,
+        model_value=_torchserve_model,
     ),
     "tf-serving": EngineArgs(
         model_flags=("--model-name",),
-        model_env=("MODEL_NAME",),
-        revision_flags=(),
-        served_name_flags=(),
+        served_name_flags=("--model-name",),
+        uri_flags=("--model-base-path",),
+        # tensorflow/serving's entrypoint script; MODEL_NAME unset leaves the name unknown (the image's "model").
+        entrypoint=("tensorflow_model_server", "--port=8500", "--rest_api_port=8501",
+                    "--model_name=${MODEL_NAME}", "--model_base_path=${MODEL_BASE_PATH:-/models}/${MODEL_NAME}"),
     ),
     "mlserver": EngineArgs(
-        model_env=("MLSERVER_MODEL_NAME",),
-        revision_env=("MLSERVER_MODEL_VERSION",),
-        revision_flags=(),
-        served_name_flags=(),
+        model_env=("MLSERVER_MODEL_HUGGINGFACE_PRETRAINED_MODEL", "MLSERVER_MODEL_NAME"),
+        revision_flags=("$MLSERVER_MODEL_VERSION",),
+        served_name_flags=("$MLSERVER_MODEL_NAME",),
+        uri_flags=("$MLSERVER_MODEL_URI",),
+        uri_positional=(("mlserver", "start"),),
     ),
     "onnxruntime": EngineArgs(
-        model_flags=("--model-path", "--model"),
-        revision_flags=(),
-        served_name_flags=(),
+        model_flags=("--model-path", "--model", "$MODEL_ABSOLUTE_PATH"),
+        uri_flags=("--model-dir", "$ONNX_SERVER_MODEL_DIR"),
+        multi_model=True,
+        entrypoint=("onnxruntime_server",),
     ),
 }
 
-# Where an engine's weights live when the flag names a place rather than a model id.
-URI_FLAGS: dict[str, tuple[str, ...]] = {
-    "triton": ("--model-repository", "--model-store"),
-    "torchserve": ("--model-store",),
-    "tf-serving": ("--model-base-path", "$MODEL_BASE_PATH"),
-    "mlserver": ("$MLSERVER_MODEL_URI",),
-    "ollama": (),
-}
-
-URI_SCHEMES = ("hf", "s3", "gs", "gcs", "az", "abfs", "abfss", "wasbs", "https", "http", "pvc", "oci",
-               "file", "ollama", "nim", "azureml", "model-registry", "runai")
 # Path segments that name a place, not a model (the KServe storage initializer mounts at /mnt/models).
-GENERIC_SEGMENTS = {"", "mnt", "models", "model", "data", "weights", "checkpoints", "checkpoint",
-                    "cache", "hf", "huggingface", "hub", "home", "root", "workspace", "app", "opt",
+GENERIC_SEGMENTS = {"", ".", "mnt", "models", "model", "data", "weights", "checkpoints", "checkpoint",
+                    "cache", ".cache", "hf", "huggingface", "hub", "home", "root", "workspace", "app", "opt",
                     "storage", "shared", "volume", "volumes", "artifacts", "tmp", "llm", "llms", "pvc",
-                    "snapshots", "model-store", "model_repository", "model-repository", "repository"}
+                    "snapshots", "model-store", "model_store", "model_repository", "model-repository",
+                    "repository", "triton", "model-server", "srv", "var", "local", "files", "blobs"}
 _VERSION_SEGMENT = re.compile(r"^(v\d+[\w.\-]*|\d+(\.\d+)*|\d{4}-?\d{2}-?\d{2}[\w\-]*|rev[-_]?\w+)$", re.I)
 _HF_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
-_VAR = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+_HEX_SHA = re.compile(r"^[0-9a-f]{7,40}$")
+_MODEL_SUFFIXES = (".gguf", ".mar", ".onnx", ".plan", ".engine", ".safetensors", ".bin", ".pt", ".pth",
+                   ".tar.gz", ".tgz", ".zip", ".pb", ".joblib", ".pkl", ".ggml")
+_GGUF_QUANT = re.compile(r"(?:^|[._-])((?:I?Q\d(?:_[A-Z0-9]+)*)|F16|BF16|F32)$", re.I)
+
+# --- $VAR expansion ---------------------------------------------------------------------------------
+
+_VAR = re.compile(
+    r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)"                          # $(VAR)       Kubernetes
+    r"|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-=])([^}]*))?\}"      # ${VAR} ${VAR:-default} ${VAR-default}
+    r"|\$([A-Za-z_][A-Za-z0-9_]*)"                              # $VAR
+)
 
 
 def expand(value: str, env: Mapping[str, str]) -> str | None:
     """Expand $(VAR) (Kubernetes), ${VAR}, ${VAR:-default} and $VAR (shell) from the container env.
 
-    Returns None when a variable cannot be resolved: an unknown value is not a model name.
+    Returns None when anything cannot be resolved (an unset or valueFrom variable, $1, $(cat file),
+    backticks): an unknown value is not a model name.
     """
+    if "$" not in value and "`" not in value:
+        return value
     unresolved = False
 
     def sub(match: re.Match[str]) -> str:
         nonlocal unresolved
-        name = match.group(1) or match.group(2) or match.group(4)
-        default = match.group(3)
+        name = match.group(1) or match.group(2) or match.group(5)
+        operator, default = match.group(3), match.group(4)
         found = env.get(name)
         if found:
             return found
-        if default is not None:
+        if operator is not None and (operator.startswith(":") or name not in env):
             return default
         unresolved = True
         return ""
 
-    out = _VAR.sub(sub, value)
-    return None if unresolved else out
+    out = _VAR.sub(sub, value.replace("$$", "\0"))
+    if unresolved or "$" in out or "`" in out:
+        return None
+    return out.replace("\0", "$")
 
+
+def container_env(container: Mapping[str, Any]) -> dict[str, str]:
+    """Literal env values by name, $(VAR) references to earlier entries resolved as Kubernetes does.
+
+    A valueFrom entry (secret, fieldRef) is present but unknown: its value is the empty string.
+    """
+    out: dict[str, str] = {}
+    for item in seq(container.get("env")):
+        if not isinstance(item, Mapping):
+            continue
+        name = text(item.get("name"))
+        if not name:
+            continue
+        raw = item.get("value")
+        value = "" if raw is None or isinstance(raw, Mapping | list) else str(raw)
+        if "$(" in value:
+            value = expand(value, out) or ""
+        out[name] = value
+    return out
+
+
+# --- shell words and commands -----------------------------------------------------------------------
+
+SHELLS = {"sh", "bash", "dash", "zsh", "ash", "ksh", "busybox"}
+_KEYWORDS = {"if", "then", "else", "elif", "do", "while", "until", "!", "{", "}", "time", "fi", "done", "esac"}
+_LAUNCHERS = {"exec", "nohup", "env", "sudo", "nice", "ionice", "taskset", "numactl", "stdbuf", "chrt", "tini",
+              "dumb-init", "timeout", "mpirun", "mpiexec", "srun", "gosu", "su-exec", "setsid", "unbuffer",
+              "catchsegv", "command", "builtin", "xvfb-run", "uv", "poetry", "pipenv", "conda", "micromamba"}
+_RUNNER_SUBCOMMANDS = {"uv": "run", "poetry": "run", "pipenv": "run", "conda": "run", "micromamba": "run"}
+_PYTHON = re.compile(r"^(?:python|pypy)[\d.]*$")
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def shell_split(script: str) -> list[list[str]]:
+    """The words of each simple command in a shell script.
+
+    `;` `&` `&&` `|` `||` newlines and parentheses end a command; quotes are removed, comments, redirections
+    and here-documents dropped, line continuations joined. `$VAR`, `${VAR}` and `$(…)` stay in the words
+    (see `expand`).
+    """
+    commands: list[list[str]] = []
+    words: list[str] = []
+    word: list[str] = []
+    started = False          # a word is being read (possibly empty, as in "")
+    skip_word = False        # the next word is a redirection target
+    i, n = 0, len(script)
+
+    def end_word() -> None:
+        nonlocal word, started, skip_word
+        if started:
+            if skip_word:
+                skip_word = False
+            else:
+                words.append("".join(word))
+        word, started = [], False
+
+    def end_command() -> None:
+        nonlocal words
+        end_word()
+        if words:
+            commands.append(words)
+        words = []
+
+    def balanced(start: int, opening: str, closing: str) -> int:
+        """Index after the `closing` that matches the `opening` at `start` (quotes respected)."""
+        depth, j, quote = 0, start, ""
+        while j < n:
+            ch = script[j]
+            if quote:
+                if ch == quote:
+                    quote = ""
+                elif ch == "\\" and quote == '"':
+                    j += 1
+            elif ch in "'\"":
+                quote = ch
+            elif ch == opening:
+                depth += 1
+            elif ch == closing:
+                depth -= 1
+                if depth == 0:
+                    return j + 1
+            j += 1
+        return n
+
+    while i < n:
+        ch = script[i]
+        if ch == "\\":
+            if i + 1 < n and script[i + 1] == "\n":
+                i += 2
+                continue
+            if i + 1 < n:
+                word.append(script[i + 1])
+            started = True
+            i += 2
+        elif ch in "'\"" and not _closed(script, i):
+            i += 1                                          # an unterminated quote: read on as if absent
+        elif ch == "'":
+            end = script.find("'", i + 1)
+            word.append(script[i + 1:end])
+            started = True
+            i = end + 1
+        elif ch == '"':
+            j = i + 1
+            while j < n and script[j] != '"':
+                if script[j] == "\\" and j + 1 < n:
+                    if script[j + 1] == "\n":
+                        j += 2
+                        continue
+                    if script[j + 1] in '"\\$`':
+                        j += 1
+                elif script[j] == "$" and j + 1 < n and script[j + 1] == "(":
+                    end = balanced(j + 1, "(", ")")
+                    word.append(script[j:end])
+                    j = end
+                    continue
+                word.append(script[j])
+                j += 1
+            started = True
+            i = j + 1
+        elif ch == "$" and i + 1 < n and script[i + 1] in "({":
+            end = balanced(i + 1, script[i + 1], ")" if script[i + 1] == "(" else "}")
+            word.append(script[i:end])
+            started = True
+            i = end
+        elif ch == "`":
+            end = script.find("`", i + 1)
+            end = n if end < 0 else end
+            word.append(script[i:end + 1])
+            started = True
+            i = end + 1
+        elif ch == "#" and not started:
+            end = script.find("\n", i)
+            i = n if end < 0 else end
+        elif ch in " \t\r":
+            end_word()
+            i += 1
+        elif ch in "\n;()":
+            end_command()
+            i += 1
+        elif ch in "&|":
+            if ch == "&" and script[i + 1:i + 2] == ">":   # &> file
+                end_word()
+                skip_word = True
+                i += 2
+                if script[i:i + 1] == ">":
+                    i += 1
+                continue
+            end_command()
+            i += 2 if script[i + 1:i + 2] in ("&", "|") else 1
+        elif ch in "<>":
+            if started and "".join(word).isdigit():       # 2>&1, 2> file
+                word, started = [], False
+            else:
+                end_word()
+            j = i
+            while j < n and script[j] in "<>|":
+                j += 1
+            operator = script[i:j]
+            if operator.startswith("<<") and operator != "<<<":
+                i = _skip_heredoc(script, j)
+                continue
+            if j < n and script[j] == "&":                 # >&2, <&0: a descriptor, no target
+                j += 1
+                while j < n and (script[j].isdigit() or script[j] == "-"):
+                    j += 1
+            else:
+                skip_word = True
+            i = j
+        else:
+            word.append(ch)
+            started = True
+            i += 1
+    end_command()
+    return commands
+
+
+def _closed(script: str, i: int) -> bool:
+    """Whether the quote at i has its closing quote (a backslash escapes `"` inside double quotes)."""
+    quote, j = script[i], i + 1
+    while j < len(script):
+        if script[j] == quote:
+            return True
+        j += 2 if quote == '"' and script[j] == "\\" else 1
+    return False
+
+
+def _skip_heredoc(script: str, i: int) -> int:
+    """Index after a here-document whose `<<` operator ends at i (`<<-'EOF'` … `EOF`)."""
+    match = re.match(r"-?\s*(['\"]?)([A-Za-z0-9_]+)\1", script[i:])
+    if not match:
+        return i
+    delimiter = match.group(2)
+    line_end = script.find("\n", i)
+    if line_end < 0:
+        return len(script)
+    end = re.search(rf"^\s*{re.escape(delimiter)}\s*$", script[line_end + 1:], re.M)
+    return len(script) if end is None else line_end + 1 + end.end()
+
+
+@dataclass(frozen=True)
+class Command:
+    """One simple command: its program (a path, or `python -m`'s module) and its arguments."""
+
+    program: str
+    args: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return self.program.rstrip("/").rsplit("/", 1)[-1]
+
+    @property
+    def line(self) -> str:
+        return " ".join((self.program, *self.args))
+
+
+@dataclass
+class Script:
+    """What a container runs: its commands in order, and the variables the script itself sets."""
+
+    commands: list[Command] = field(default_factory=list)
+    assignments: dict[str, str] = field(default_factory=dict)
+
+
+def _words(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value] if value.strip() else []
+    out = []
+    for item in seq(value):
+        word = text(item) if not isinstance(item, str) else item
+        if word is not None:
+            out.append(word)
+    return out
+
+
+def container_argv(container: Mapping[str, Any], entrypoint: Sequence[str] = (), engine: str | None = None) -> list[str]:
+    """command + args, or the engine image's entrypoint + args when the manifest sets no command."""
+    command = _words(container.get("command"))
+    args = _words(container.get("args"))
+    if command or not entrypoint:
+        return command + args
+    head = " ".join(args[:4])
+    if args and (engine and runtimes.command_runs(engine, head) or _basename(args[0]) in SHELLS):
+        return args
+    return [*entrypoint, *args]
+
+
+def parse_argv(argv: Sequence[str], env: Mapping[str, str] | None = None) -> Script:
+    """Split an argv (with `sh -c` scripts, single-string args) into commands and script assignments."""
+    script = Script()
+    _parse_into(list(argv), dict(env or {}), script, depth=0)
+    return script
+
+
+def _parse_into(argv: list[str], env: dict[str, str], script: Script, depth: int) -> None:
+    if not argv or depth > 4:
+        return
+    if len(argv) == 1 and re.search(r"\s", argv[0]):
+        for words in shell_split(argv[0]):
+            _command_into(words, env, script, depth)
+        return
+    if re.search(r"\s", argv[0]) and not argv[0].startswith("-"):   # command: ["vllm serve m"], args: [...]
+        argv = [*shlex_words(argv[0]), *argv[1:]]
+    words: list[str] = []
+    for token in argv:
+        # `args: ["--model meta-llama/x"]` is one word to Kubernetes but meant as two.
+        if token.startswith("-") and re.search(r"\s", token) and not re.search(r"[\"'{}\[\]]", token):
+            words.extend(token.split())
+        else:
+            words.append(token)
+    _command_into(words, env, script, depth)
+
+
+def shlex_words(value: str) -> list[str]:
+    try:
+        return shlex.split(value, comments=False)
+    except ValueError:
+        return value.split()
+
+
+def _command_into(words: list[str], env: dict[str, str], script: Script, depth: int) -> None:
+    """Strip keywords and assignments from one simple command; recurse into `sh -c`."""
+    while words and words[0] in _KEYWORDS:
+        words = words[1:]
+    if not words or words[0] in {"for", "case", "function", "return", "exit", "set", "cd", "source", "."}:
+        return
+    if words[0] in {"export", "declare", "local", "readonly", "typeset"}:
+        for word in words[1:]:
+            if _ASSIGNMENT.match(word):
+                _assign(word, env, script)
+        return
+    while words and _ASSIGNMENT.match(words[0]):
+        _assign(words[0], env, script)
+        words = words[1:]
+    if not words:
+        return
+    name = _basename(words[0])
+    if name in SHELLS:
+        rest = words[1:]
+        if name == "busybox" and rest and rest[0] in SHELLS:
+            rest = rest[1:]
+        for index, word in enumerate(rest):
+            if re.fullmatch(r"-[a-zA-Z]*c[a-zA-Z]*", word):
+                body = rest[index + 1:]
+                if not body:
+                    return
+                # `sh -c` runs its first argument; several words after it were meant as one script.
+                code = body[0] if len(body) == 1 or re.search(r"\s", body[0]) else " ".join(map(shlex.quote, body))
+                for inner in shell_split(code):
+                    _command_into(inner, env, script, depth + 1)
+                return
+            if not word.startswith("-"):
+                script.commands.append(_normalise(rest[index:]))   # `bash /start.sh args`: the script runs
+                return
+        return
+    script.commands.append(_normalise(words))
+
+
+def _assign(word: str, env: dict[str, str], script: Script) -> None:
+    name, _, raw = word.partition("=")
+    value = expand(raw, env) or ""
+    env[name] = value
+    script.assignments[name] = value
+
+
+def _basename(word: str) -> str:
+    return word.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _program_like(word: str) -> bool:
+    name = _basename(word)
+    return bool(_PYTHON.match(name)) or "/" in word or name.endswith((".py", ".sh")) or name in _KNOWN_PROGRAMS
+
+
+_KNOWN_PROGRAMS = {"vllm", "sglang", "trtllm-serve", "tritonserver", "text-generation-launcher",
+                   "text-embeddings-router", "ollama", "llama-server", "lmdeploy", "torchserve",
+                   "tensorflow_model_server", "mlserver", "onnxruntime_server", "huggingface-cli", "hf"}
+
+
+def _normalise(words: list[str]) -> Command:
+    """Drop launchers (exec, env A=1, mpirun -n 4, numactl …) and the Python interpreter from a command."""
+    i, n = 0, len(words)
+    while i < n:
+        name = _basename(words[i])
+        if name not in _LAUNCHERS:
+            break
+        i += 1
+        if name in _RUNNER_SUBCOMMANDS and i < n and words[i] == _RUNNER_SUBCOMMANDS[name]:
+            i += 1
+        while i < n:
+            word = words[i]
+            if word == "--":
+                i += 1
+                break
+            if word.startswith("-"):
+                takes_value = "=" not in word and i + 1 < n and not words[i + 1].startswith("-") \
+                    and not _program_like(words[i + 1]) and not _ASSIGNMENT.match(words[i + 1])
+                i += 2 if takes_value else 1
+            elif _ASSIGNMENT.match(word) or re.fullmatch(r"(?:0x[0-9a-fA-F]+|[\d.,:-]+[smhd]?)", word):
+                i += 1
+            else:
+                break
+    words = words[i:]
+    if not words or words[0].startswith("-"):   # arguments to the image's own entrypoint
+        return Command("", tuple(words))
+    if _PYTHON.match(_basename(words[0])):
+        j = 1
+        while j < len(words) and words[j].startswith("-"):
+            if words[j] == "-m" and j + 1 < len(words):
+                return Command(words[j + 1], tuple(words[j + 2:]))
+            if words[j] == "-c":
+                return Command("python -c", tuple(words[j + 2:]))
+            j += 2 if words[j] in ("-W", "-X") else 1
+        if j < len(words):
+            return Command(words[j], tuple(words[j + 1:]))
+    return Command(words[0], tuple(words[1:]))
+
+
+# --- flags ------------------------------------------------------------------------------------------
 
 def _norm_flag(token: str) -> str:
     return token.replace("_", "-") if token.startswith("-") else token
 
 
+# Flags that take no value, so a positional model may follow them (`vllm serve --trust-remote-code m`).
+SWITCHES = frozenset({
+    "--trust-remote-code", "--enforce-eager", "--enable-prefix-caching", "--no-enable-prefix-caching",
+    "--enable-chunked-prefill", "--no-enable-chunked-prefill", "--disable-log-requests", "--disable-log-stats",
+    "--enable-lora", "--enable-auto-tool-choice", "--disable-custom-all-reduce", "--enable-reasoning",
+    "--disable-frontend-multiprocessing", "--enable-expert-parallel", "--enable-sleep-mode", "--headless",
+    "--no-enable-log-requests", "--enable-log-requests", "--use-v2-block-manager", "--disable-sliding-window",
+    "--skip-tokenizer-init", "--enable-metrics", "--enable-ep-moe", "--disable-cuda-graph", "--enable-dp-attention",
+    "--verbose", "--insecure", "--log-requests", "--disable-radix-cache", "--enable-torch-compile", "--ssl",
+    "--eager-mode", "--enable-microbatch", "--enable-eplb", "--disable-fastapi-docs", "--jinja", "--embedding",
+    "--embeddings", "--reranking", "--no-webui", "--flash-attn", "-fa", "--cont-batching", "--metrics", "--offline",
+})
+
+
 class ArgView:
-    """Flag lookups over a tokenised command line ("--x v", "--x=v", short flags)."""
+    """Flag lookups over one command's arguments ("--x v", "--x=v", "--x_y v", short flags) and env.
+
+    `value(flags)` returns (where, expanded value) of the last occurrence of any flag (the last one wins, as
+    with argparse); entries starting with `$` name environment variables, read when no flag is given.
+    """
 
     def __init__(self, tokens: Sequence[str], env: Mapping[str, str]):
-        self.tokens = list(tokens)
+        self.tokens = [t for t in tokens if isinstance(t, str)]
         self.env = env
         self._norm = [_norm_flag(t.split("=", 1)[0]) for t in self.tokens]
 
-    def value(self, flags: Sequence[str]) -> tuple[str, str] | None:
-        """(flag, expanded value) of the last occurrence of any flag; env names start with '$'."""
+    def _raw(self, i: int) -> str:
+        token = self.tokens[i]
+        if "=" in token and token.startswith("-"):
+            return token.split("=", 1)[1]
+        if i + 1 < len(self.tokens) and not self.tokens[i + 1].startswith("-"):
+            return self.tokens[i + 1]
+        if i + 1 < len(self.tokens) and re.fullmatch(r"-\d+(\.\d+)?", self.tokens[i + 1]):
+            return self.tokens[i + 1]
+        return "true"  # a switch
+
+    def values(self, flags: Sequence[str]) -> list[tuple[str, str]]:
+        """Every (flag, expanded value) given for any of `flags`, in order; unresolvable values skipped."""
         wanted = {_norm_flag(f) for f in flags if not f.startswith("$")}
-        found: tuple[str, str] | None = None
-        for i, token in enumerate(self.tokens):
-            if self._norm[i] not in wanted:
-                continue
-            if "=" in token and token.startswith("-"):
-                raw = token.split("=", 1)[1]
-            elif i + 1 < len(self.tokens) and not self.tokens[i + 1].startswith("-"):
-                raw = self.tokens[i + 1]
-            else:
-                raw = "true"  # a switch
-            value = expand(raw, self.env)
-            if value:
-                found = (self._norm[i], value)
+        found = []
+        for i, norm in enumerate(self._norm):
+            if norm in wanted:
+                value = expand(self._raw(i), self.env)
+                if value:
+                    found.append((norm, value))
+        return found
+
+    def value(self, flags: Sequence[str]) -> tuple[str, str] | None:
+        found = self.values(flags)
         if found:
-            return found
+            return found[-1]
         for flag in flags:
             if flag.startswith("$") and self.env.get(flag[1:]):
-                return (f"env {flag[1:]}", self.env[flag[1:]])
+                value = expand(self.env[flag[1:]], self.env)
+                if value:
+                    return (f"env {flag[1:]}", value)
         return None
 
-    def positional(self, words: Sequence[str]) -> str | None:
-        """The first non-flag token after a word sequence, e.g. `vllm serve <model>`."""
-        size = len(words)
-        for i in range(len(self.tokens) - size + 1):
-            window = [t.rsplit("/", 1)[-1] for t in self.tokens[i:i + size]]
-            if window != list(words):
+    def positional(self, words: Sequence[str] = ()) -> str | None:
+        """The first argument that is not a flag or a flag's value, after the sub-command `words`."""
+        if list(self.tokens[:len(words)]) != list(words):
+            return None
+        i = len(words)
+        while i < len(self.tokens):
+            token = self.tokens[i]
+            if token == "--":
+                i += 1
                 continue
-            for token in self.tokens[i + size:]:
-                if token.startswith("-"):
-                    return None
-                return expand(token, self.env)
+            if token.startswith("-"):
+                takes_value = "=" not in token and _norm_flag(token) not in SWITCHES
+                i += 2 if takes_value else 1
+                continue
+            return expand(token, self.env)
         return None
 
+
+# --- model references -------------------------------------------------------------------------------
 
 def interpret_model(value: str | None) -> ModelRef:
     """A model argument (HF id, storage URI, local path, plain name) → ModelRef(name, version, uri)."""
-    if not value:
+    if not value or not isinstance(value, str):
         return ModelRef()
-    value = value.strip().strip("'\"")
-    if not value:
+    value = value.strip().strip("'\"").strip()
+    if not value or value.startswith("-") or "$" in value or value.lower() in {"true", "false", "none", "null"}:
         return ModelRef()
     scheme = value.split("://", 1)[0].lower() if "://" in value else None
+    if scheme is None and re.match(r"^(models|runs):/", value):   # MLflow models:/name/3, runs:/id/model
+        scheme = value.split(":", 1)[0]
     if scheme == "hf":
         ident = value.split("://", 1)[1].strip("/")
         version = None
-        if ":" in ident:
-            ident, version = ident.split(":", 1)
+        for sep in ("@", ":"):
+            if sep in ident:
+                ident, version = ident.split(sep, 1)
+                break
         return ModelRef(name=ident or None, version=version or None, uri=value)
-    if scheme in URI_SCHEMES or value.startswith("/") or value.startswith("./"):
-        return ModelRef(*_name_from_path(value), uri=value)
+    if scheme in ("http", "https") and re.match(r"^https?://(?:www\.)?(?:huggingface\.co|hf\.co)/", value, re.I):
+        return _huggingface_url(value)
+    if scheme == "runs":
+        return ModelRef(uri=value)
+    if scheme == "models":
+        parts = [p for p in value.split(":", 1)[1].split("/") if p]
+        if parts and "@" in parts[0]:
+            return ModelRef(name=parts[0].split("@", 1)[0] or None, uri=value)
+        return ModelRef(name=parts[0] if parts else None, version=parts[1] if len(parts) > 1 else None, uri=value)
+    if scheme in ("oci", "ollama"):
+        ref = value.split("://", 1)[1]
+        repo, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "")
+        name = repo.rsplit("/", 1)[-1] if scheme == "oci" else repo
+        return ModelRef(name=name or None, version=(tag or None) if scheme == "oci" else None, uri=value)
+    if scheme is not None or value.startswith(("/", "./", "~/", "../")):
+        return ModelRef(*_name_from_path(value, has_scheme=scheme is not None), uri=value)
     if _HF_ID.match(value):
         return ModelRef(name=value)
     if "/" in value:  # a relative path with several segments
-        return ModelRef(*_name_from_path(value), uri=value)
+        return ModelRef(*_name_from_path(value, has_scheme=False), uri=value)
     return ModelRef(name=value)
 
 
-def _name_from_path(value: str) -> tuple[str | None, str | None]:
-    path = value.split("://", 1)[1] if "://" in value else value
+def _huggingface_url(value: str) -> ModelRef:
+    path = re.sub(r"^https?://[^/]+/", "", value).split("?", 1)[0]
+    parts = [p for p in path.split("/") if p]
+    if parts and parts[0] in ("models", "api"):
+        parts = parts[1:]
+    name = "/".join(parts[:2]) if len(parts) >= 2 else (parts[0] if parts else None)
+    version = None
+    if len(parts) > 3 and parts[2] in ("resolve", "tree", "blob") and parts[3] != "main":
+        version = parts[3]
+    return ModelRef(name=name, version=version, uri=value)
+
+
+def _name_from_path(value: str, *, has_scheme: bool) -> tuple[str | None, str | None]:
+    path = value.split("://", 1)[1] if "://" in value else value.split(":", 1)[1] if has_scheme else value
     if "://" in value:
-        path = path.split("/", 1)[1] if "/" in path else ""  # drop the bucket / claim name
-    path = path.split("?", 1)[0]
+        path = path.split("/", 1)[1] if "/" in path else ""  # drop the bucket / claim / host
+    path = path.split("?", 1)[0].split("#", 1)[0]
     segments = [s for s in path.split("/") if s]
     version = None
-    if segments and _VERSION_SEGMENT.match(segments[-1]) and len(segments) > 1:
+    # HF cache layout: …/models--org--name/snapshots/<commit>
+    for index, segment in enumerate(segments):
+        if segment.startswith("models--"):
+            name = segment[len("models--"):].replace("--", "/", 1)
+            rest = segments[index + 1:]
+            if len(rest) >= 2 and rest[0] == "snapshots" and _HEX_SHA.match(rest[1]):
+                version = rest[1]
+            return name or None, version
+    if segments and len(segments) > 1 and _VERSION_SEGMENT.match(segments[-1]):
         version = segments.pop()
     while segments and segments[-1].lower() in GENERIC_SEGMENTS:
         segments.pop()
     if not segments:
         return None, version
     name = segments[-1]
-    if name.startswith("models--"):  # HF cache layout: models--org--name
-        name = name[len("models--"):].replace("--", "/", 1)
-    for suffix in (".gguf", ".mar", ".onnx", ".plan", ".engine", ".safetensors", ".bin", ".tar.gz", ".zip"):
-        if name.lower().endswith(suffix):
+    lowered = name.lower()
+    for suffix in _MODEL_SUFFIXES:
+        if lowered.endswith(suffix) and len(name) > len(suffix):
             name = name[: -len(suffix)]
+            if name.lower() in ("model", "weights") and len(segments) > 1:
+                name = segments[-2]   # /models/resnet/model.onnx → resnet
             break
     return (name or None), version
 
+
+# --- one container ----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class ModelFinding:
@@ -298,77 +832,256 @@ class ModelFinding:
     signals: tuple[str, ...]
 
 
-def model_from_container(engine: str, container: Mapping[str, Any]) -> ModelFinding:
-    """Model, revision and serving settings that one engine container declares."""
-    env = env_map(container)
-    args = ArgView(command_line(container), env)
+def model_from_container(
+    engine: str, container: Mapping[str, Any], *, pod_spec: Mapping[str, Any] | None = None
+) -> ModelFinding:
+    """Model, revision and serving settings that one engine container declares.
+
+    `pod_spec`, when given, lets a local model path be traced to the PersistentVolumeClaim it is mounted
+    from and to what an init container downloaded there.
+    """
     table = ENGINE_ARGS.get(engine, EngineArgs())
+    env = container_env(container)
+    script = parse_argv(container_argv(container, table.entrypoint, engine), env)
+    env = {**env, **script.assignments}
+    main = _engine_command(engine, script.commands)
+    if main.name == "tritonserver" and engine != "triton":
+        table = ENGINE_ARGS["triton"]   # vLLM or TensorRT-LLM as a Triton backend: Triton's flags say where
+    args = ArgView(main.args, env)
     signals: list[str] = []
 
-    raw: str | None = None
-    hit = args.value(table.model_flags) if table.model_flags else None
-    if hit:
-        raw = hit[1]
-        signals.append(f"model from {hit[0]}")
+    raw, where = _model_argument(table, main, args, env)
+    extra_models: list[str] = []
+    if table.pulls:
+        pulled = _pulled_models(table, container, pod_spec, env)
+        if raw is None and pulled:
+            raw, where = pulled[0], f"`{' '.join(table.pulls[0])}` in the pod"
+        extra_models = [m for m in pulled if m != raw]
+    if raw is None and table.key_values:
+        raw, where = _key_value(table.key_values, script.commands, env)
     if raw is None:
-        for words in table.positional_after:
-            raw = args.positional(words)
-            if raw:
-                signals.append(f"model from `{' '.join(words)} <model>`")
-                break
-    if raw is None:
-        for name in (*table.model_env, *GENERIC_MODEL_ENV):
+        for name in GENERIC_MODEL_ENV:
             if env.get(name):
-                raw = expand(env[name], env)
+                raw, where = expand(env[name], env), f"env {name}"
                 if raw:
-                    signals.append(f"model from env {name}")
                     break
-    if engine == "torchserve" and raw:
-        raw = _torchserve_model(raw)
+    settings: dict[str, Any] = {}
+    if raw is not None and table.model_value is not None:
+        raw = table.model_value(raw)
+    if raw is not None and table.gguf:
+        quant = _gguf_quantization(raw)
+        if quant:
+            settings["quantization"] = quant
+        if where and where.endswith(("-hf", "--hf-repo", "-hfr", "LLAMA_ARG_HF_REPO")):
+            raw = _llama_hf_repo(raw)
     model = interpret_model(raw)
+    if raw is not None and (model.name or model.uri):
+        signals.append(f"model from {where}")
+    if extra_models:
+        signals.append(f"also serves {', '.join(extra_models[:5])}")
+
+    model = _traced(model, script, container, pod_spec, env, signals)
 
     uri = model.uri
     if uri is None:
-        uri_hit = args.value(URI_FLAGS.get(engine, ()))
-        if uri_hit:
-            uri = uri_hit[1]
-            signals.append(f"model location from {uri_hit[0]}")
+        found = args.value(table.uri_flags) if table.uri_flags else None
+        if found is None and table.uri_positional:
+            place = next((args.positional(words[1:]) for words in table.uri_positional if main.name == words[0]),
+                         None)
+            found = (f"`{' '.join(table.uri_positional[0])} <dir>`", place) if place else None
+        if found:
+            uri = found[1]
+            signals.append(f"model location from {found[0]}")
             # A Triton repository or TorchServe store holds many models: the place is not a name.
-            if model.name is None and engine not in {"triton", "torchserve"}:
-                model = ModelRef(name=interpret_model(uri).name, version=interpret_model(uri).version)
+            if model.name is None and not table.multi_model:
+                located = interpret_model(uri)
+                model = ModelRef(name=located.name, version=located.version)
+    model = ModelRef(model.name, model.version, _pvc_uri(uri, container, pod_spec) if uri else None)
 
     version = model.version
-    revision_hit = args.value((*table.revision_flags, *(f"${e}" for e in table.revision_env),
-                               *(f"${e}" for e in GENERIC_REVISION_ENV)))
-    if revision_hit:
-        version = revision_hit[1]
-        signals.append(f"version from {revision_hit[0]}")
+    revision = args.value((*table.revision_flags, *(f"${e}" for e in GENERIC_REVISION_ENV)))
+    if revision:
+        version = revision[1]
+        signals.append(f"version from {revision[0]}")
 
-    settings: dict[str, Any] = {}
     for key, flags in table.settings.items():
         found = args.value(flags)
         if found:
-            converted = _convert(key, found[1])
+            converted = _convert(key, found[1], table.values.get(key))
             if converted is not None:
                 settings[key] = converted
     served = args.value(table.served_name_flags) if table.served_name_flags else None
     if served:
-        settings["servedModelName"] = served[1].split(",")[0].strip() or None
-        if model.name is None:
-            model = ModelRef(name=settings["servedModelName"], version=model.version, uri=model.uri)
-            signals.append(f"model name from {served[0]}")
-    return ModelFinding(ModelRef(model.name, version, uri), settings, tuple(signals))
+        name = served[1].split(",")[0].strip()
+        if name:
+            settings["servedModelName"] = name
+            if model.name is None:
+                model = ModelRef(name=name, version=model.version, uri=model.uri)
+                signals.append(f"model name from {served[0]}")
+    return ModelFinding(ModelRef(model.name, version, model.uri), settings, tuple(signals))
 
 
-def _torchserve_model(value: str) -> str | None:
-    """--models name=file.mar[,other=...] → name; 'all' means every model in the store: unknown."""
-    first_model = value.split(",")[0].strip()
-    if first_model.lower() == "all":
+def _engine_command(engine: str, commands: Sequence[Command]) -> Command:
+    """The command that starts the engine; all words together when none says so (custom launchers)."""
+    for command in commands:
+        if runtimes.command_runs(engine, command.line):
+            return command
+    if len(commands) == 1:
+        return commands[0]
+    return Command("", tuple(word for command in commands for word in (command.program, *command.args)))
+
+
+def _model_argument(table: EngineArgs, main: Command, args: ArgView,
+                    env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    found = args.value(table.model_flags) if table.model_flags else None
+    if found:
+        return found[1], found[0]
+    for words in table.positional:
+        if main.name == words[0] or main.program == words[0]:
+            value = args.positional(words[1:])
+            if value:
+                return value, f"`{' '.join(words)} <model>`"
+    for name in table.model_env:
+        if env.get(name):
+            value = expand(env[name], env)
+            if value:
+                return value, f"env {name}"
+    return None, None
+
+
+def _pulled_models(table: EngineArgs, container: Mapping[str, Any], pod_spec: Mapping[str, Any] | None,
+                   env: Mapping[str, str]) -> list[str]:
+    """Models fetched by the pod: `ollama pull m` in the command, a postStart hook or an init container,
+    including the Helm chart's `echo "a b" | xargs -n1 ollama pull`."""
+    scripts = [parse_argv(container_argv(container), env)]
+    hook = dig(container, "lifecycle", "postStart", "exec", "command")
+    if hook:
+        scripts.append(parse_argv(_words(hook), env))
+    for init in seq(mapping(pod_spec).get("initContainers")):
+        if isinstance(init, Mapping):
+            scripts.append(parse_argv(container_argv(init), container_env(init)))
+    models: list[str] = []
+    for script in scripts:
+        previous: Command | None = None
+        for command in script.commands:
+            words = (command.name, *command.args)
+            for pull in table.pulls:
+                if words[:len(pull)] == pull:
+                    value = ArgView(command.args, env).positional(pull[1:])
+                    if value:
+                        models.append(value)
+                elif command.name == "xargs" and previous is not None and previous.name in ("echo", "printf"):
+                    for k, word in enumerate(command.args):
+                        if _basename(word) == pull[0] and command.args[k + 1:k + 2] == pull[1:2]:
+                            listed = " ".join(a for a in previous.args if not a.startswith("-"))
+                            models.extend(expand(m, env) or "" for m in listed.split())
+            previous = command
+    unique: list[str] = []
+    for model in models:
+        if model and "$" not in model and model not in unique:
+            unique.append(model)
+    return unique
+
+
+def _key_value(keys: Sequence[str], commands: Sequence[Command], env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    for command in commands:
+        for word in command.args:
+            for part in word.split(","):
+                key, sep, value = part.partition(":")
+                if sep and key in keys and value:
+                    expanded = expand(value, env)
+                    if expanded:
+                        return expanded, f"{key}: in `{command.name}`"
+    return None, None
+
+
+# Commands that put a model into a local directory the engine then loads: program, sub-command words.
+_DOWNLOADS = (("huggingface-cli", "download"), ("hf", "download"))
+_COPIES = (("aws", "s3", "cp"), ("aws", "s3", "sync"), ("gsutil", "cp"), ("gsutil", "rsync"),
+           ("gcloud", "storage", "cp"), ("gcloud", "storage", "rsync"), ("azcopy", "copy"), ("azcopy", "cp"),
+           ("s5cmd", "cp"), ("s5cmd", "sync"), ("rclone", "copy"), ("rclone", "sync"))
+
+
+def _traced(model: ModelRef, script: Script, container: Mapping[str, Any], pod_spec: Mapping[str, Any] | None,
+            env: Mapping[str, str], signals: list[str]) -> ModelRef:
+    """A local model path filled by a download or copy in the pod names where the model came from."""
+    path = model.uri
+    if not path or not path.startswith("/"):
+        return model
+    commands = list(script.commands)
+    for init in seq(mapping(pod_spec).get("initContainers")):
+        if isinstance(init, Mapping):
+            init_env = container_env(init)
+            commands.extend(parse_argv(container_argv(init), init_env).commands)
+    for command in commands:
+        words = (command.name, *command.args)
+        view = ArgView(command.args, env)
+        words = (command.name, *(a for a in command.args if not a.startswith("-")))
+        for download in _DOWNLOADS:
+            if words[:len(download)] != download:
+                continue
+            repo = view.positional(download[1:])
+            target = view.value(("--local-dir",))
+            if repo and target and _under(path, target[1]):
+                revision = view.value(("--revision",))
+                signals.append(f"model downloaded by `{' '.join(download)} {repo}`")
+                return ModelRef(name=repo, version=revision[1] if revision else model.version, uri=f"hf://{repo}")
+        for copy in _COPIES:
+            if words[:len(copy)] != copy:
+                continue
+            places = [expand(a, env) for a in command.args[len(copy) - 1:] if not a.startswith("-")]
+            places = [p for p in places if p]
+            source = next((p for p in places if "://" in p), None)
+            if source and len(places) >= 2 and "://" not in places[-1] and _under(path, places[-1]):
+                rest = path[len(places[-1].rstrip("/")):].strip("/")
+                signals.append(f"model copied from {source}")
+                return ModelRef(model.name, model.version, source.rstrip("/") + (f"/{rest}" if rest else ""))
+    return model
+
+
+def _under(path: str, directory: str) -> bool:
+    directory = directory.rstrip("/")
+    return bool(directory) and (path.rstrip("/") == directory or path.startswith(directory + "/"))
+
+
+def _pvc_uri(uri: str, container: Mapping[str, Any], pod_spec: Mapping[str, Any] | None) -> str:
+    """/models/llama on a volume mounted from claim `weights` → pvc://weights/llama (with its subPath)."""
+    if not pod_spec or not uri.startswith("/"):
+        return uri
+    volumes = {text(v.get("name")): v for v in seq(mapping(pod_spec).get("volumes")) if isinstance(v, Mapping)}
+    best: tuple[str, Mapping[str, Any]] | None = None
+    for mount in seq(container.get("volumeMounts")):
+        if not isinstance(mount, Mapping):
+            continue
+        path = (text(mount.get("mountPath")) or "").rstrip("/")
+        if path and _under(uri, path) and (best is None or len(path) > len(best[0])):
+            best = (path, mount)
+    if best is None:
+        return uri
+    path, mount = best
+    claim = text(dig(volumes.get(text(mount.get("name"))), "persistentVolumeClaim", "claimName"))
+    if not claim:
+        return uri
+    parts = [text(mount.get("subPath")) or "", uri[len(path):].strip("/")]
+    rest = "/".join(p.strip("/") for p in parts if p and p.strip("/"))
+    return f"pvc://{claim}/{rest}" if rest else f"pvc://{claim}"
+
+
+def _gguf_quantization(value: str) -> str | None:
+    """Q4_K_M from `model.Q4_K_M.gguf` or `-hf org/repo:Q4_K_M`."""
+    if ":" in value and "://" not in value:
+        tag = value.rsplit(":", 1)[1]
+        return tag if _GGUF_QUANT.search(tag) else None
+    stem = value.rsplit("/", 1)[-1]
+    if not stem.lower().endswith(".gguf"):
         return None
-    return first_model.split("=", 1)[0] if "=" in first_model else first_model
+    found = _GGUF_QUANT.search(stem[:-5])
+    return found.group(1) if found else None
 
 
-def _convert(key: str, value: str) -> Any:
+def _convert(key: str, value: str, mapping_: Mapping[str, Any] | None = None) -> Any:
+    if mapping_ and value in mapping_:
+        return mapping_[value]
     if key in INT_SETTINGS:
         try:
             number = float(value)
@@ -380,4 +1093,17 @@ def _convert(key: str, value: str) -> Any:
             return float(value)
         except ValueError:
             return None
-    return value if value != "true" else None
+    return None if value == "true" else value
+
+
+def commands_of(container: Mapping[str, Any], engine: str | None = None) -> list[Command]:
+    """The commands a container runs (for explanations and tests)."""
+    table = ENGINE_ARGS.get(engine or "", EngineArgs())
+    env = container_env(container)
+    return parse_argv(container_argv(container, table.entrypoint, engine), env).commands
+
+
+__all__: Iterable[str] = [
+    "ENGINE_ARGS", "ArgView", "Command", "EngineArgs", "ModelFinding", "Script", "commands_of", "container_env",
+    "expand", "interpret_model", "model_from_container", "parse_argv", "shell_split",
+]

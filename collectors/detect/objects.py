@@ -8,14 +8,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})  # read-only: callers must not mutate it
 
 
 def mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    if type(value) is dict:  # the common case, without the ABC machinery of isinstance(Mapping)
+        return value
+    return value if isinstance(value, Mapping) else _EMPTY
 
 
 def seq(value: Any) -> list[Any]:
+    if type(value) is list:
+        return value
     if isinstance(value, list | tuple):
         return list(value)
     return []
@@ -25,6 +32,9 @@ def dig(obj: Any, *path: str | int) -> Any:
     """obj[p0][p1]... or None as soon as a step is missing or of the wrong type."""
     current = obj
     for step in path:
+        if type(current) is dict and type(step) is str:
+            current = current.get(step)
+            continue
         if isinstance(step, int):
             if not isinstance(current, list | tuple) or not -len(current) <= step < len(current):
                 return None
@@ -38,6 +48,8 @@ def dig(obj: Any, *path: str | int) -> Any:
 
 def text(value: Any) -> str | None:
     """A scalar as a stripped string (numbers and booleans included); None for maps/lists/empty."""
+    if type(value) is str:
+        return value.strip() or None
     if value is None or isinstance(value, Mapping | list | tuple):
         return None
     if isinstance(value, bool):
@@ -50,6 +62,11 @@ def str_map(value: Any) -> dict[str, str]:
     """Labels/annotations/nodeSelector: keep string keys, turn scalar values into strings."""
     out: dict[str, str] = {}
     for key, val in mapping(value).items():
+        if type(val) is str and type(key) is str:
+            stripped = val.strip()
+            if stripped:
+                out[key] = stripped
+            continue
         sval = text(val)
         if isinstance(key, str) and sval is not None:
             out[key] = sval
@@ -153,6 +170,7 @@ def split_shell(tokens: list[str]) -> list[str]:
     out: list[str] = []
     for token in tokens:
         if " " in token or "\n" in token:
+            token = token.replace("\\\n", " ")  # line continuations in `sh -c` scripts
             try:
                 words = shlex.split(token, comments=True)
             except ValueError:

@@ -60,11 +60,18 @@ ENVIRONMENT_PAIRS: dict[tuple[str, str], str] = {
     ("non", "prod"): "dev", ("non", "production"): "dev",
 }
 
-VARIANT_KEYS: tuple[str, ...] = ("variant", "track", "footprint.io/variant", "*/variant", "*/track")
+# "version" carries canary/stable in Istio-style routing; a semantic version simply matches nothing.
+VARIANT_KEYS: tuple[str, ...] = ("variant", "track", "footprint.io/variant", "*/variant", "*/track", "version")
+# Name tokens (Flagger's "-canary"/"-primary", "chat-shadow", "chat-dr").
 VARIANT_TOKENS: dict[str, str | None] = {
-    "canary": "canary", "shadow": "shadow", "mirror": "shadow", "mirrored": "shadow", "dark": "shadow",
+    "canary": "canary", "shadow": "shadow", "mirror": "shadow",
     "backup": "backup", "dr": "backup", "failover": "backup", "standby": "backup",
-    "stable": None, "primary": None, "main": None, "prod": None, "production": None, "baseline": None,
+    "stable": None, "primary": None,
+}
+# An explicit label may also use these; in a name they are too common to mean a variant ("dark-mode").
+VARIANT_LABEL_TOKENS: dict[str, str | None] = {
+    **VARIANT_TOKENS, "mirrored": "shadow", "dark": "shadow", "dark-launch": "shadow",
+    "main": None, "baseline": None, "prod": None, "production": None, "live": None,
 }
 _SPLIT = re.compile(r"[-_./:\s]+")
 
@@ -106,15 +113,14 @@ def environment_from(
 def variant_from(*, labels: Mapping[str, str], name: str | None) -> str | None:
     """canary | shadow | backup from an explicit label, else from the workload name's tokens."""
     label_map = str_map(labels)
+    index = _suffix_index(label_map)
     for key in VARIANT_KEYS:
-        for _matched_key, value in _matching(label_map, key):
-            tokens = _tokens(value)
-            for token in tokens:
-                if token in VARIANT_TOKENS:
-                    return VARIANT_TOKENS[token]
-    tokens = _tokens(name)
-    for token in tokens:
-        if token in VARIANT_TOKENS and VARIANT_TOKENS[token] is not None:
+        for _matched_key, value in _matching(label_map, index, key):
+            for token in (value.strip().lower(), *_tokens(value)):
+                if token in VARIANT_LABEL_TOKENS:
+                    return VARIANT_LABEL_TOKENS[token]  # "stable" is an answer too: not a variant
+    for token in _tokens(name):
+        if VARIANT_TOKENS.get(token):
             return VARIANT_TOKENS[token]
     return None
 
@@ -137,12 +143,11 @@ def normalise_team(value: str | None) -> str | None:
     """One spelling per team: 'Group:default/Search' → 'search', 'team-ml ' → 'ml'."""
     if value is None:
         return None
-    team = value.strip().lower()
+    team = re.sub(r"\s+", "-", value.strip().lower())
     ref = _BACKSTAGE_REF.match(team)
     if ref and (":" in team or "/" in team):
         team = ref.group("name")
-    team = _TEAM_PREFIX.sub("", team)
-    team = re.sub(r"\s+", "-", team).strip("-")
+    team = _TEAM_PREFIX.sub("", team).strip("-")
     return None if team in _NOT_A_TEAM else team
 
 
@@ -157,42 +162,59 @@ def _seq_of_maps(value: Any) -> list[Mapping[str, Any]]:
     return []
 
 
-def _labels_and_annotations(meta: Mapping[str, Any]) -> list[tuple[str, dict[str, str]]]:
-    """A metadata map or a whole object → [("label", labels), ("annotation", annotations)]."""
+Layer = list[tuple[str, dict[str, str], dict[str, list[tuple[str, str]]]]]
+
+
+def _labels_and_annotations(meta: Mapping[str, Any]) -> Layer:
+    """A metadata map or a whole object → [("label", labels, index), ("annotation", annotations, index)]."""
     if "metadata" in meta:
-        return [("label", labels_of(meta)), ("annotation", annotations_of(meta))]
-    return [("label", str_map(mapping(meta).get("labels"))), ("annotation", str_map(mapping(meta).get("annotations")))]
+        pairs = [("label", labels_of(meta)), ("annotation", annotations_of(meta))]
+    else:
+        pairs = [("label", str_map(mapping(meta).get("labels"))),
+                 ("annotation", str_map(mapping(meta).get("annotations")))]
+    return [(kind, values, _suffix_index(values)) for kind, values in pairs if values]
 
 
-def _matching(values: Mapping[str, str], pattern: str) -> list[tuple[str, str]]:
+def _suffix_index(values: Mapping[str, str]) -> dict[str, list[tuple[str, str]]]:
+    """Prefixed keys by their last segment ("example.com/team" under "team"), sorted, built once a layer."""
+    index: dict[str, list[tuple[str, str]]] = {}
+    for key, value in values.items():
+        if "/" in key:
+            index.setdefault(key.rsplit("/", 1)[1], []).append((key, value))
+    for pairs in index.values():
+        pairs.sort()
+    return index
+
+
+def _matching(values: Mapping[str, str], index: Mapping[str, list[tuple[str, str]]],
+              pattern: str) -> list[tuple[str, str]]:
     """Keys equal to pattern, or for "*/name" any prefixed key ending in "/name"."""
     if not pattern.startswith("*/"):
         value = values.get(pattern)
         return [(pattern, value)] if value is not None else []
-    suffix = pattern[1:]
-    return sorted((k, v) for k, v in values.items() if k.endswith(suffix) and k != suffix[1:])
+    return index.get(pattern[2:], [])
 
 
-def _entries(layers: list[list[tuple[str, dict[str, str]]]], keys: Sequence[str]):
+def _entries(layers: list[Layer], keys: Sequence[str]):
     """(kind, key, value) by metadata layer, labels before annotations, then key order."""
     for layer in layers:
-        for kind, values in layer:
+        for kind, values, index in layer:
             for pattern in keys:
-                for key, value in _matching(values, pattern):
+                for key, value in _matching(values, index, pattern):
                     yield kind, key, value.strip()
 
 
-def _find_team(layers: list[list[tuple[str, dict[str, str]]]], keys: Sequence[str]) -> tuple[str | None, str | None]:
+def _find_team(layers: list[Layer], keys: Sequence[str]) -> tuple[str | None, str | None]:
     for kind, key, value in _entries(layers, keys):
-        if _EMAIL.match(value):
-            continue  # an address is a contact, not a team
+        if _is_person(value):
+            continue  # an address or a Backstage user is a contact, not a team
         team = normalise_team(value)
         if team:
             return team, f"{kind}:{key}"
     return None, None
 
 
-def _find_contact(layers: list[list[tuple[str, dict[str, str]]]]) -> tuple[str | None, str | None]:
+def _find_contact(layers: list[Layer]) -> tuple[str | None, str | None]:
     """A contact key first; else an e-mail address found under an owner/team key."""
     for kind, key, value in _entries(layers, CONTACT_KEYS):
         if value and value.lower() not in _NOT_A_TEAM:
@@ -200,14 +222,19 @@ def _find_contact(layers: list[list[tuple[str, dict[str, str]]]]) -> tuple[str |
                 value = "#" + value
             return value, f"{kind}:{key}"
     for kind, key, value in _entries(layers, (*TEAM_KEYS, *TEAM_FALLBACK_KEYS)):
-        if _EMAIL.match(value):
+        if _is_person(value):
             return value, f"{kind}:{key}"
     return None, None
 
 
+def _is_person(value: str) -> bool:
+    return bool(_EMAIL.match(value)) or value.lower().startswith("user:")
+
+
 def _environment_from_labels(labels: Mapping[str, str]) -> tuple[str, str] | None:
+    index = _suffix_index(labels)
     for pattern in ENVIRONMENT_KEYS:
-        for key, value in _matching(labels, pattern):
+        for key, value in _matching(labels, index, pattern):
             env = _environment_of_value(value, loose=key.rsplit("/", 1)[-1] in _LOOSE_ENVIRONMENT_KEYS)
             if env:
                 return env, f"label:{key}"

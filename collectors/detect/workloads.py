@@ -88,6 +88,8 @@ class ObjectIndex:
         self.by_kind: dict[str, dict[tuple[str, str], Mapping[str, Any]]] = defaultdict(dict)
         self.scalers: dict[tuple[str, str, str], tuple[int | None, int | None, str]] = {}
         for obj in objects:
+            if not isinstance(obj, Mapping):
+                continue
             kind = text(obj.get("kind")) or ""
             ns = text(dig(obj, "metadata", "namespace")) or ""
             name = text(dig(obj, "metadata", "name")) or ""
@@ -115,7 +117,7 @@ class ObjectIndex:
         return self.scalers.get((namespace or "", kind, name))
 
 
-INDEXED_KINDS = {"ServingRuntime", "ClusterServingRuntime", "Server", "Bento", "ConfigMap"}
+INDEXED_KINDS = {"ServingRuntime", "ClusterServingRuntime", "Server", "Bento", "BentoRequest", "NIMCache", "ConfigMap"}
 
 # Kinds that run pods to completion (training, batch, notebooks): never a serving endpoint.
 BATCH_KINDS = {
@@ -170,17 +172,16 @@ def recognise_pod_workload(obj: Mapping[str, Any], index: ObjectIndex, ctx: Dete
     pods, desired, ready = POD_TEMPLATE_KINDS[_kind_key(obj)](obj)
     pod_spec = pods[0][0]
     ctrs = containers(pod_spec)
-    gpu_guess = accelerators.accelerator_from_pod(pod_spec)
-    uses_gpu = bool(gpu_guess.per_replica)
     if not ctrs:
-        return Skip("no containers in the pod template", gpu=uses_gpu, quiet=not uses_gpu)
+        return Skip("no containers in the pod template", quiet=True)
     candidate = platforms.from_containers(ctrs, obj)
     if candidate is None:
+        uses_gpu = requests_accelerators(pod_spec)
         images = ", ".join(sorted({text(c.get("image")) or "?" for c in ctrs}))
         return Skip(f"no serving engine, platform or footprint.io annotation matched (images: {images})",
                     gpu=uses_gpu, quiet=not uses_gpu)
     if isinstance(candidate, Skip):
-        candidate.gpu = uses_gpu
+        candidate.gpu = requests_accelerators(pod_spec)
         return candidate
     candidate.pod_specs = pods
     candidate.desired = desired
@@ -188,6 +189,12 @@ def recognise_pod_workload(obj: Mapping[str, Any], index: ObjectIndex, ctx: Dete
     candidate.metadatas.append(mapping(dig(obj, "spec", "template", "metadata")))
     _apply_multinode(candidate, pod_spec)
     return [candidate]
+
+
+def requests_accelerators(pod_spec: Mapping[str, Any]) -> bool:
+    """Cheap test used on every non-serving pod: does any container ask for an accelerator?"""
+    return any(accelerators.accelerator_resource_count(mapping(c.get("resources")))
+               for c in containers(pod_spec, init=True))
 
 
 def _apply_multinode(candidate: Candidate, pod_spec: Mapping[str, Any]) -> None:

@@ -88,3 +88,21 @@ NEBIUS_PLATFORMS: dict[str, str] = {
     "gpu-l40s-a": "L40S",
     "gpu-l40s-d": "L40S",
 }
+
+# OCI shapes (docs.oracle.com …/Compute/References/computeshapes.htm, 2025-02; not in gpu-catalog.md).
+OCI_SHAPES: dict[str, tuple[str, int | None]] = {
+    "vm.gpu3.1": ("V100-16GB", 1),
+    "vm.gpu3.2": ("V100-16GB", 2),
+    "vm.gpu3.4": ("V100-16GB", 4),
+    "bm.gpu3.8": ("V100-16GB", 8),
+    "bm.gpu4.8": ("A100-40GB", 8),
+    "bm.gpu.a100-v2.8": ("A100-80GB", 8),
+    "vm.gpu.a10.1": ("A10", 1),
+    "vm.gpu.a10.2": ("A10", 2),
+    "bm.gpu.a10.4": ("A10", 4),
+    "bm.gpu.l40s.4": ("L40S", 4),
+    "bm.gpu.l40s-nc.4": ("L40S", 4),
+    "bm.gpu.h100.8": ("H100-80GB", 8),
+    "bm.gpu.h200.8": ("H200-141GB", 8),
+    "bm.gpu.mi300x.8": ("MI300X", 8),
+}

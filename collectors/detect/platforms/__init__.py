@@ -30,6 +30,7 @@ ANNOTATION_MODEL = "footprint.io/model"
 ANNOTATION_MODEL_VERSION = "footprint.io/model-version"
 ANNOTATION_ENGINE = "footprint.io/engine"
 
+_PLATFORM_COMMAND = re.compile(r"(^|[\s/])(bentoml|openllm|serve)\s")
 _NIM_IMAGE = re.compile(r"(^|/)nim/([a-z0-9._-]+)/([a-z0-9._-]+)$")
 _NIM_PROFILE_ENGINE = (("tensorrt_llm", "tensorrt-llm"), ("trtllm", "tensorrt-llm"), ("vllm", "vllm"),
                        ("sglang", "sglang"))
@@ -62,7 +63,8 @@ def from_containers(ctrs: Sequence[Mapping[str, Any]], obj: Mapping[str, Any]) -
         return Skip(f"opted out with {ANNOTATION_SERVING}: {opt}")
 
     for container in ctrs:
-        found = nim_model(text(container.get("image")))
+        image = text(container.get("image"))
+        found = nim_model(image) if image and "nim/" in image.lower() else None
         if found:
             model, signal = found
             env = env_map(container)
@@ -74,7 +76,10 @@ def from_containers(ctrs: Sequence[Mapping[str, Any]], obj: Mapping[str, Any]) -
             return candidate
 
     match = runtimes.best_engine(list(ctrs))
-    cmd_all = " ".join(" ".join(command_line(c)) for c in ctrs)
+    cmd_all = " ".join(" ".join(command_line(c)) for c in ctrs) if ctrs else ""
+    if match is None and not _PLATFORM_COMMAND.search(cmd_all) and not (
+            opt in {"true", "yes", "1"} or notes.get(ANNOTATION_MODEL)):
+        return None  # the common case: an ordinary container, nothing more to look at
     if match is not None:
         cmd = " ".join(command_line(match.container))
         if NOT_SERVING.search(cmd):
@@ -130,10 +135,10 @@ def _main_image(ctrs: Sequence[Mapping[str, Any]]) -> str | None:
 
 
 def _registry() -> dict[tuple[str, str], Recogniser]:
-    from collectors.detect.platforms import lws
+    from collectors.detect.platforms import bentoml, kaito, kserve, lws, nim, ray, seldon
 
     table: dict[tuple[str, str], Recogniser] = {}
-    for module in (lws,):
+    for module in (lws, kserve, seldon, ray, nim, kaito, bentoml):
         table.update(module.KINDS)
     return table
 

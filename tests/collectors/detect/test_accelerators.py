@@ -593,3 +593,86 @@ def test_type_without_request_says_so():
     guess = accelerator_from_pod({"containers": [{}], "nodeSelector": {"cloud.google.com/gke-accelerator": "nvidia-l4"}})
     assert (guess.type, guess.per_replica) == ("L4", None)
     assert any("requests no accelerator" in s for s in guess.signals)
+
+
+def test_gke_mig_partition_counts_slices():
+    spec = pod(limits={"nvidia.com/gpu": 1}, nodeSelector={
+        "cloud.google.com/gke-accelerator": "nvidia-a100-80gb", "cloud.google.com/gke-gpu-partition-size": "1g.10gb"})
+    guess = accelerator_from_pod(spec)
+    assert (guess.type, guess.per_replica) == ("A100-80GB", round(1 / 7, 4))
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        {"cloud.google.com/gke-gpu-sharing-strategy": "time-sharing", "cloud.google.com/gke-max-shared-clients-per-gpu": "3"},
+        {"nvidia.com/gpu.replicas": "4"},
+        {"nvidia.com/gpu.sharing-strategy": "mps"},
+        {"nvidia.com/gpu.product": "NVIDIA-L4-SHARED"},
+    ],
+)
+def test_node_level_gpu_sharing_is_labelled(labels):
+    node = {"nvidia.com/gpu.product": "NVIDIA-L4", **labels}
+    guess = accelerator_from_pod(pod(limits={"nvidia.com/gpu": 1}), node_labels=node)
+    assert (guess.type, guess.per_replica) == ("L4", 1)
+    assert guess.source == "node:nvidia.com/gpu.product (time-sliced)"
+
+
+@pytest.mark.parametrize("labels", [{"nvidia.com/gpu.replicas": "1"}, {"nvidia.com/gpu.sharing-strategy": "none"}])
+def test_unshared_gpu_labels_are_not_sharing(labels):
+    node = {"nvidia.com/gpu.product": "NVIDIA-L4", **labels}
+    guess = accelerator_from_pod(pod(limits={"nvidia.com/gpu": 1}), node_labels=node)
+    assert guess.source == "node:nvidia.com/gpu.product"
+
+
+@pytest.mark.parametrize(
+    ("labels", "expected"),
+    [
+        ({"eks.amazonaws.com/instance-gpu-name": "l40s"}, "L40S"),
+        ({"eks.amazonaws.com/instance-gpu-name": "a100", "eks.amazonaws.com/instance-gpu-memory": "81920"}, "A100-80GB"),
+        ({"eks.amazonaws.com/instance-family": "g6"}, "L4"),
+        ({"node.kubernetes.io/instance-type": "BM.GPU.H100.8"}, "H100-80GB"),
+    ],
+)
+def test_more_provisioners(labels, expected):
+    assert accelerator_from_pod(pod(limits={"nvidia.com/gpu": 1}), node_labels=labels).type == expected
+
+
+def test_eks_auto_mode_family_list_in_affinity_is_ambiguous():
+    spec = pod(limits={"nvidia.com/gpu": 1},
+               affinity=required(expr("eks.amazonaws.com/instance-family", "g5", "g6", "g6e")))
+    guess = accelerator_from_pod(spec)
+    assert guess.type is None
+    assert any("A10G, L4, L40S" in s for s in guess.signals)
+
+
+@pytest.mark.parametrize(
+    ("shape", "expected"),
+    [
+        ("VM.GPU3.1", ("V100-16GB", 1)), ("BM.GPU3.8", ("V100-16GB", 8)), ("BM.GPU4.8", ("A100-40GB", 8)),
+        ("BM.GPU.A100-v2.8", ("A100-80GB", 8)), ("VM.GPU.A10.2", ("A10", 2)), ("BM.GPU.A10.4", ("A10", 4)),
+        ("BM.GPU.L40S.4", ("L40S", 4)), ("BM.GPU.H100.8", ("H100-80GB", 8)), ("BM.GPU.H200.8", ("H200-141GB", 8)),
+        ("BM.GPU.MI300X.8", ("MI300X", 8)), ("BM.GPU2.2", None), ("VM.Standard.E4.Flex", None),
+    ],
+)
+def test_oci_shapes(shape, expected):
+    assert accelerator_for_instance_type(shape) == expected
+
+
+def test_lower_trust_may_only_narrow_what_higher_trust_allows():
+    affinity = required(expr("cloud.google.com/gke-accelerator", "nvidia-l4", "nvidia-tesla-t4"))
+    # a toleration naming a GPU outside the required set is ignored, one inside it settles the choice
+    outside = pod(limits={"nvidia.com/gpu": 1}, affinity=affinity, tolerations=[{"key": "gpu-type", "value": "h100"}])
+    guess = accelerator_from_pod(outside)
+    assert guess.type is None
+    assert any("contradicts" in s for s in guess.signals)
+    inside = pod(limits={"nvidia.com/gpu": 1}, affinity=affinity, tolerations=[{"key": "gpu-type", "value": "l4"}])
+    guess = accelerator_from_pod(inside)
+    assert guess.type == "L4"
+    assert guess.source == "affinity:cloud.google.com/gke-accelerator+toleration:gpu-type"
+
+
+def test_mig_profile_of_a_non_canonical_gpu():
+    guess = accelerator_from_pod(pod(limits={"nvidia.com/mig-2g.12gb": 1}))  # A30
+    assert (guess.type, guess.per_replica) == (None, 0.5)
+    assert any("not a canonical type" in s for s in guess.signals)

@@ -42,6 +42,7 @@ def test_team_keys(labels, team, source):
         ("group:search", "search"),
         ("default/search", "search"),
         ("ML Platform", "ml-platform"),
+        ("Team Search", "search"),
         ("teamwork", "teamwork"),  # only a "team-" prefix is dropped
         ("none", None),
         ("unknown", None),
@@ -101,6 +102,11 @@ def test_email_owner_is_a_contact_not_a_team():
 )
 def test_contact_keys(annotations, contact):
     assert owner_from([meta(annotations=annotations)]).contact == contact
+
+
+def test_backstage_user_is_a_contact():
+    owner = owner_from([meta(annotations={"backstage.io/owner": "user:default/jdoe"})])
+    assert owner == Owner(team=None, contact="user:default/jdoe", source="annotation:backstage.io/owner")
 
 
 def test_contact_key_beats_email_in_owner():
@@ -217,13 +223,18 @@ def test_environment_non_string_namespace():
         ({}, "chat", None),
         ({"rollouts-pod-template-hash": "abc123"}, "chat", None),
         ({"track": "weird"}, "chat-canary", "canary"),  # an unknown label value falls through to the name
+        ({"variant": "dark-launch"}, "chat", "shadow"),
+        ({"version": "canary"}, "chat", "canary"),
+        ({"version": "v1.2.3"}, "chat", None),
+        ({"version": "stable"}, "chat-canary", None),
     ],
 )
 def test_variant(labels, name, expected):
     assert variant_from(labels=labels, name=name) == expected
 
 
-@pytest.mark.parametrize("name", ["canaryville", "drive-model", "address-parser", "shadowfax-llm", "backups3"])
+@pytest.mark.parametrize(
+    "name", ["canaryville", "drive-model", "address-parser", "shadowfax-llm", "backups3", "dark-mode-classifier"])
 def test_variant_whole_tokens_only(name):
     assert variant_from(labels={}, name=name) is None
 

@@ -81,7 +81,21 @@ def test_unchanged_recrawl_writes_no_revision_and_refreshes_last_seen_and_ready(
     assert DeploymentRevision.objects.count() == 1
     chat = Deployment.objects.get()
     assert (chat.first_seen, chat.last_seen, chat.replicas_ready) == (JUNE_1, JUNE_10, 2)
-    assert chat.spec["observedAt"] == "2026-06-10T09:00:00Z"
+    assert chat.spec == make_spec("chat", ready=2, observed_at=JUNE_10).to_dict()
+    assert chat.revisions.get().spec == make_spec("chat", ready=1, observed_at=JUNE_1).to_dict()
+
+
+def test_unchanged_recrawl_can_set_ready_back_to_unknown(file_source, make_spec):
+    deployments_reconcile(source=file_source, result=crawl([make_spec("chat", ready=1)]))
+    unknown = make_spec("chat")
+    unknown = replace(unknown, replicas=replace(unknown.replicas, ready=None))
+
+    deployments_reconcile(source=file_source, result=crawl([unknown], at=JUNE_10))
+
+    chat = Deployment.objects.get()
+    assert chat.replicas_ready is None
+    assert chat.spec == replace(unknown, observed_at=JUNE_10).to_dict()
+    assert specs_from_rows(rows=[chat]) == [replace(unknown, observed_at=JUNE_10)]
 
 
 def test_material_change_closes_the_open_revision_and_opens_a_new_one(file_source, make_spec):

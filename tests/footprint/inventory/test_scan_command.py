@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -6,13 +7,16 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).parents[3]
 SCHEMA = json.loads((ROOT / "schemas" / "modelspec-v1.schema.json").read_text())
 
 
 def run_scan(*args):
-    return subprocess.run([sys.executable, "manage.py", "scan", *map(str, args)], cwd=ROOT,
+    # Production mode (DATABASE_URL set, as in CI) refuses to start without its secrets: give it some.
+    env = {**os.environ, "SECRET_KEY": "test-secret", "FOOTPRINT_FERNET_KEY": Fernet.generate_key().decode()}
+    return subprocess.run([sys.executable, "manage.py", "scan", *map(str, args)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
 
 

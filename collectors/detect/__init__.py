@@ -1,0 +1,1 @@
+"""Recognition of model-serving workloads: signature tables and the pipeline that applies them."""
