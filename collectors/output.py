@@ -27,6 +27,8 @@ def table_rows(specs: Sequence[ModelSpec]) -> list[list[str]]:
         accel = "-" if acc.per_replica is None and acc.type is None else (
             f"{_number(acc.per_replica)}x{acc.type or '?'}")
         replicas = _number(spec.replicas.desired)
+        if spec.replicas.ready is not None:  # live inventory: ready/desired
+            replicas = f"{spec.replicas.ready}/{replicas}"
         if spec.replicas.autoscaled:
             replicas += f" ({_number(spec.replicas.min)}-{_number(spec.replicas.max)})"
         workload = f"{w.kind}/{w.name}" + (f"[{w.unit}]" if w.unit else "")
@@ -48,9 +50,9 @@ def render_table(specs: Sequence[ModelSpec]) -> str:
 
 def dump_specs(specs: Sequence[ModelSpec], fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(spec_list(list(specs)), indent=2) + "\n"
+        return json.dumps(spec_list(list(specs)), indent=2, ensure_ascii=False) + "\n"
     if fmt == "yaml":
-        return yaml.safe_dump(spec_list(list(specs)), sort_keys=False, default_flow_style=False)
+        return yaml.safe_dump(spec_list(list(specs)), sort_keys=False, default_flow_style=False, allow_unicode=True)
     if fmt == "table":
         return render_table(specs)
     raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")

@@ -718,8 +718,18 @@ class ArgView:
                     return (f"env {flag[1:]}", value)
         return None
 
+    def given(self, flags: Sequence[str]) -> str | None:
+        """The first of `flags` present on the command line, whatever its value."""
+        wanted = {_norm_flag(f) for f in flags if not f.startswith("$")}
+        return next((norm for norm in self._norm if norm in wanted), None)
+
     def positional(self, words: Sequence[str] = ()) -> str | None:
         """The first argument that is not a flag or a flag's value, after the sub-command `words`."""
+        raw = self.positional_raw(words)
+        return expand(raw, self.env) if raw is not None else None
+
+    def positional_raw(self, words: Sequence[str] = ()) -> str | None:
+        """`positional` before $VAR expansion."""
         if list(self.tokens[:len(words)]) != list(words):
             return None
         i = len(words)
@@ -732,7 +742,7 @@ class ArgView:
                 takes_value = "=" not in token and _norm_flag(token) not in SWITCHES
                 i += 2 if takes_value else 1
                 continue
-            return expand(token, self.env)
+            return token
         return None
 
 
@@ -743,7 +753,8 @@ def interpret_model(value: str | None) -> ModelRef:
     if not value or not isinstance(value, str):
         return ModelRef()
     value = value.strip().strip("'\"").strip()
-    if not value or value.startswith("-") or "$" in value or value.lower() in {"true", "false", "none", "null"}:
+    if (not value or value.startswith("-") or "$" in value or not re.search(r"[A-Za-z0-9]", value)
+            or value.lower() in {"true", "false", "none", "null"}):
         return ModelRef()
     scheme = value.split("://", 1)[0].lower() if "://" in value else None
     if scheme is None and re.match(r"^(models|runs):/", value):   # MLflow models:/name/3, runs:/id/model
@@ -851,28 +862,29 @@ def model_from_container(
     signals: list[str] = []
 
     raw, where = _model_argument(table, main, args, env)
+    unresolved = bool(where and where.startswith(UNRESOLVED))
+    if unresolved:
+        signals.append(f"model {where[len(UNRESOLVED) + 1:]} is not known from the manifest")
     extra_models: list[str] = []
     if table.pulls:
         pulled = _pulled_models(table, container, pod_spec, env)
-        if raw is None and pulled:
-            raw, where = pulled[0], f"`{' '.join(table.pulls[0])}` in the pod"
+        if raw is None and not unresolved and pulled:
+            raw, where = pulled[0], "a pull in the pod"
         extra_models = [m for m in pulled if m != raw]
-    if raw is None and table.key_values:
+    if raw is None and not unresolved and table.key_values:
         raw, where = _key_value(table.key_values, script.commands, env)
-    if raw is None:
-        for name in GENERIC_MODEL_ENV:
-            if env.get(name):
-                raw, where = expand(env[name], env), f"env {name}"
-                if raw:
-                    break
+    if raw is None and not unresolved:
+        raw, where = _generic_env(env)
     settings: dict[str, Any] = {}
     if raw is not None and table.model_value is not None:
         raw = table.model_value(raw)
     if raw is not None and table.gguf:
-        quant = _gguf_quantization(raw)
+        from_hub = bool(where and where.endswith(("-hf", "--hf-repo", "-hfr", "LLAMA_ARG_HF_REPO")))
+        hub_file = args.value(("--hf-file", "-hff", "$LLAMA_ARG_HF_FILE")) if from_hub else None
+        quant = _gguf_quantization(hub_file[1] if hub_file else raw)
         if quant:
             settings["quantization"] = quant
-        if where and where.endswith(("-hf", "--hf-repo", "-hfr", "LLAMA_ARG_HF_REPO")):
+        if from_hub:
             raw = _llama_hf_repo(raw)
     model = interpret_model(raw)
     if raw is not None and (model.name or model.uri):
@@ -888,7 +900,7 @@ def model_from_container(
         if found is None and table.uri_positional:
             place = next((args.positional(words[1:]) for words in table.uri_positional if main.name == words[0]),
                          None)
-            found = (f"`{' '.join(table.uri_positional[0])} <dir>`", place) if place else None
+            found = (f"`{' '.join(table.uri_positional[0])} <dir>`", place) if place and place != "." else None
         if found:
             uri = found[1]
             signals.append(f"model location from {found[0]}")
@@ -931,17 +943,40 @@ def _engine_command(engine: str, commands: Sequence[Command]) -> Command:
     return Command("", tuple(word for command in commands for word in (command.program, *command.args)))
 
 
+UNRESOLVED = "unresolved"
+# Sub-commands that can stand where a positional model would (`trtllm-serve disaggregated -c cfg.yaml`).
+_NOT_MODELS = {"disaggregated", "disaggregated_mpi_worker", "mm_embedding_serve"}
+
+
 def _model_argument(table: EngineArgs, main: Command, args: ArgView,
                     env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """(value, where) of the model the engine's own arguments name. A model argument that is given but cannot
+    be resolved (`--model $(FROM_SECRET)`) makes the model unknown: ("", "unresolved …")."""
     found = args.value(table.model_flags) if table.model_flags else None
     if found:
         return found[1], found[0]
+    flag = args.given(table.model_flags)
+    if flag:
+        return None, f"{UNRESOLVED} {flag}"
     for words in table.positional:
         if main.name == words[0] or main.program == words[0]:
-            value = args.positional(words[1:])
-            if value:
-                return value, f"`{' '.join(words)} <model>`"
+            raw = args.positional_raw(words[1:])
+            if raw is None or raw in _NOT_MODELS:
+                continue
+            value = expand(raw, env)
+            if not value:
+                return None, f"{UNRESOLVED} `{' '.join(words)} {raw}`"
+            return value, f"`{' '.join(words)} <model>`"
     for name in table.model_env:
+        if env.get(name):
+            value = expand(env[name], env)
+            if value:
+                return value, f"env {name}"
+    return None, None
+
+
+def _generic_env(env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    for name in GENERIC_MODEL_ENV:
         if env.get(name):
             value = expand(env[name], env)
             if value:
@@ -1008,35 +1043,46 @@ def _traced(model: ModelRef, script: Script, container: Mapping[str, Any], pod_s
     path = model.uri
     if not path or not path.startswith("/"):
         return model
-    commands = list(script.commands)
+    commands = [(command, env) for command in script.commands]
     for init in seq(mapping(pod_spec).get("initContainers")):
         if isinstance(init, Mapping):
             init_env = container_env(init)
-            commands.extend(parse_argv(container_argv(init), init_env).commands)
-    for command in commands:
-        words = (command.name, *command.args)
-        view = ArgView(command.args, env)
-        words = (command.name, *(a for a in command.args if not a.startswith("-")))
+            init_script = parse_argv(container_argv(init), init_env)
+            init_env = {**init_env, **init_script.assignments}
+            commands.extend((command, init_env) for command in init_script.commands)
+    for command, command_env in commands:
         for download in _DOWNLOADS:
-            if words[:len(download)] != download:
+            rest = _after_subcommand(command, download)
+            if rest is None:
                 continue
-            repo = view.positional(download[1:])
-            target = view.value(("--local-dir",))
+            view = ArgView(rest, command_env)
+            repo, target = view.positional(), view.value(("--local-dir",))
             if repo and target and _under(path, target[1]):
                 revision = view.value(("--revision",))
                 signals.append(f"model downloaded by `{' '.join(download)} {repo}`")
                 return ModelRef(name=repo, version=revision[1] if revision else model.version, uri=f"hf://{repo}")
         for copy in _COPIES:
-            if words[:len(copy)] != copy:
+            rest = _after_subcommand(command, copy)
+            if rest is None:
                 continue
-            places = [expand(a, env) for a in command.args[len(copy) - 1:] if not a.startswith("-")]
-            places = [p for p in places if p]
+            places = [p for p in (expand(a, command_env) for a in rest if not a.startswith("-")) if p]
             source = next((p for p in places if "://" in p), None)
             if source and len(places) >= 2 and "://" not in places[-1] and _under(path, places[-1]):
-                rest = path[len(places[-1].rstrip("/")):].strip("/")
+                tail = path[len(places[-1].rstrip("/")):].strip("/")
                 signals.append(f"model copied from {source}")
-                return ModelRef(model.name, model.version, source.rstrip("/") + (f"/{rest}" if rest else ""))
+                return ModelRef(model.name, model.version, source.rstrip("/") + (f"/{tail}" if tail else ""))
     return model
+
+
+def _after_subcommand(command: Command, words: Sequence[str]) -> tuple[str, ...] | None:
+    """The arguments after `program sub command` (global options may come first), None if it is another command."""
+    if command.name != words[0]:
+        return None
+    size = len(words) - 1
+    for k in range(len(command.args) - size + 1):
+        if tuple(command.args[k:k + size]) == tuple(words[1:]):
+            return command.args[k + size:]
+    return None
 
 
 def _under(path: str, directory: str) -> bool:

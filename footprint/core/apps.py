@@ -1,4 +1,5 @@
 import logging
+import os
 import sys
 
 from django.apps import AppConfig
@@ -14,7 +15,10 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # The embedded mode is a choice, not a silent fallback: say so once at start-up.
-        if settings.EMBEDDED and not settings.TESTING and "runserver" in sys.argv:
+        # Announce in server processes only (not in scan/inventory output), once under the autoreloader.
+        serving = any(name in " ".join(sys.argv[:2]) for name in ("runserver", "gunicorn", "celery"))
+        reloader_parent = "runserver" in sys.argv and os.environ.get("RUN_MAIN") != "true" and "--noreload" not in sys.argv
+        if settings.EMBEDDED and not settings.TESTING and serving and not reloader_parent:
             db = settings.DATABASES["default"]["NAME"]
             logger.warning(
                 "footprint.embedded_mode database=%s tasks=in-process "

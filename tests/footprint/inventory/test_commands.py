@@ -159,11 +159,12 @@ def test_inventory_table_has_aligned_columns(tmp_path, make_spec):
 
     lines = run("inventory", "--format", "table").splitlines()
 
-    assert lines[0].split() == ["CLUSTER", "NAMESPACE", "NAME", "MODEL", "VERSION", "ENGINE", "ACCELERATOR",
-                                "REPLICAS", "TEAM", "ENV"]
-    assert lines[1].split() == ["prod-a", "llm", "chat", "meta-llama/Llama-3.1-8B-Instruct", "2024-07", "vllm",
-                                "0.6.3", "A100-80GB×2", "2/2", "search", "prod"]
-    assert lines[2].split() == ["prod-eu-west-1", "llm", "embedding-service", "meta-llama/Llama-3.1-8B-Instruct",
-                                "-", "tei", "L4×3", "1/3", "-", "prod/canary"]
+    assert lines[0].split() == ["CLUSTER", "NAMESPACE", "WORKLOAD", "MODEL", "VERSION", "ENGINE", "PLATFORM",
+                                "ACCELERATOR", "REPLICAS", "TEAM", "ENV"]
+    assert lines[1].split() == ["prod-a", "llm", "Deployment/chat", "meta-llama/Llama-3.1-8B-Instruct", "2024-07",
+                                "vllm", "0.6.3", "kubernetes", "1xA100-80GB", "2/2", "search", "prod"]
+    assert lines[2].split() == ["prod-eu-west-1", "llm", "Deployment/embedding-service",
+                                "meta-llama/Llama-3.1-8B-Instruct", "-", "tei", "kubernetes", "1xL4", "1/3", "-",
+                                "prod/canary"]
     starts = [line.index("llm") for line in lines[1:]]
     assert starts == [lines[0].index("NAMESPACE")] * 2

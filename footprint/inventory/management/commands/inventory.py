@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-import yaml
 from django.core.management.base import BaseCommand, CommandError
 
-from collectors.spec import ModelSpec, SpecError, parse_time, spec_list
+from collectors.output import FORMATS, dump_specs
+from collectors.spec import SpecError, parse_time
 from footprint.inventory.models import Source
 from footprint.inventory.selectors import deployments_as_of, deployments_current, specs_from_rows
 
 BAD_INPUT = 2
-COLUMNS = ("CLUSTER", "NAMESPACE", "NAME", "MODEL", "VERSION", "ENGINE", "ACCELERATOR", "REPLICAS", "TEAM", "ENV")
 
 
 def moment_parse(text: str) -> datetime:
@@ -34,48 +32,12 @@ def moment_parse(text: str) -> datetime:
     return moment
 
 
-def _count(value: float | None) -> str:
-    if value is None:
-        return "?"
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
-
-
-def table_rows(specs: list[ModelSpec], *, past: bool) -> list[tuple[str, ...]]:
-    rows = []
-    for spec in specs:
-        workload, accelerator, replicas = spec.workload, spec.accelerator, spec.replicas
-        if accelerator.type is None and accelerator.total is None:
-            gpus = "-"
-        else:
-            gpus = f"{accelerator.type or '?'}×{_count(accelerator.total)}"
-        if past:  # a revision's ready count is the one at its start: show what was asked for
-            scale = _count(replicas.desired)
-        else:
-            scale = f"{_count(replicas.ready)}/{_count(replicas.desired)}"
-        engine = spec.runtime.engine + (f" {spec.runtime.engine_version}" if spec.runtime.engine_version else "")
-        rows.append((
-            workload.cluster or "-", workload.namespace or "-",
-            workload.name + (f"/{workload.unit}" if workload.unit else ""),
-            spec.model.name or "-", spec.model.version or "-", engine, gpus, scale,
-            spec.owner.team or "-", (spec.environment or "-") + (f"/{spec.variant}" if spec.variant else ""),
-        ))
-    return rows
-
-
-def table_format(rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(row[i]) for row in [COLUMNS, *rows]) for i in range(len(COLUMNS))]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in [COLUMNS, *rows]
-    )
-
-
 class Command(BaseCommand):
     help = "Print the inventory (current, or as of a past date) as a ModelSpecList (json, yaml) or a table."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--as-of", dest="as_of", help="DATE (00:00 UTC) or DATETIME; default: now")
-        parser.add_argument("--format", dest="output_format", choices=("json", "yaml", "table"), default="json")
+        parser.add_argument("--format", dest="output_format", choices=FORMATS, default="json")
         parser.add_argument("--source", help="only this source (name)")
 
     def handle(self, *args: Any, as_of: str | None, output_format: str, source: str | None, **options: Any) -> None:
@@ -87,9 +49,4 @@ class Command(BaseCommand):
                 raise CommandError(f"no source named {source!r}", returncode=BAD_INPUT)
         rows = deployments_as_of(at=at, source=row) if at else deployments_current(source=row)
         specs = specs_from_rows(rows=rows)
-        if output_format == "json":
-            self.stdout.write(json.dumps(spec_list(specs), indent=2, ensure_ascii=False))
-        elif output_format == "yaml":
-            self.stdout.write(yaml.safe_dump(spec_list(specs), sort_keys=False, allow_unicode=True), ending="")
-        else:
-            self.stdout.write(table_format(table_rows(specs, past=at is not None)))
+        self.stdout.write(dump_specs(specs, output_format), ending="")
