@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import yaml
 
 from collectors.detect.workloads import DetectContext, Detection, Verdict, detect
@@ -89,6 +90,10 @@ def load_objects(path: Path) -> tuple[list[Mapping[str, Any]], list[str], list[M
 
 
 def _json_documents(name: str, body: str, errors: list[ManifestError]) -> list[tuple[int, Any]]:
+    try:  # orjson parses a 80 MiB kubectl dump in a third of the stdlib's time
+        return [(1, orjson.loads(body))]
+    except orjson.JSONDecodeError:
+        pass  # not one JSON document: let the stdlib say why (JSON lines, YAML, or a line/column error)
     try:
         return [(1, json.loads(body))]
     except json.JSONDecodeError as exc:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,7 +69,7 @@ def _torchserve_model(value: str) -> str | None:
     name, _, archive = first_model.rpartition("=") if "=" in first_model else ("", "", first_model)
     if "://" in archive:
         return archive
-    return name or archive
+    return name or archive.rsplit("/", 1)[-1].removesuffix(".mar") or None
 
 
 def _llama_hf_repo(value: str) -> str | None:
@@ -108,7 +108,9 @@ ENGINE_ARGS: dict[str, EngineArgs] = {
             "quantization": ("--quantize", "$QUANTIZE", "$HF_MODEL_QUANTIZE"),
             "gpuMemoryUtilization": ("--cuda-memory-fraction", "$CUDA_MEMORY_FRACTION"),
             "kvCacheDtype": ("--kv-cache-dtype", "$KV_CACHE_DTYPE"),
-            "maxNumSeqs": ("--max-batch-size", "$MAX_BATCH_SIZE"),
+            # the batch bound first; the router's in-flight limit when that is all a manifest sets
+            "maxNumSeqs": ("--max-batch-size", "--max-concurrent-requests", "$MAX_BATCH_SIZE",
+                           "$MAX_CONCURRENT_REQUESTS"),
         },
         entrypoint=("text-generation-launcher",),
     ),
@@ -119,7 +121,8 @@ ENGINE_ARGS: dict[str, EngineArgs] = {
         served_name_flags=("--served-model-name", "$SERVED_MODEL_NAME"),
         settings={
             "dtype": ("--dtype", "$DTYPE"),
-            "maxNumSeqs": ("--max-batch-requests", "$MAX_BATCH_REQUESTS"),
+            "maxNumSeqs": ("--max-batch-requests", "--max-concurrent-requests", "$MAX_BATCH_REQUESTS",
+                           "$MAX_CONCURRENT_REQUESTS"),
         },
         entrypoint=("text-embeddings-router",),
     ),
@@ -172,8 +175,8 @@ ENGINE_ARGS: dict[str, EngineArgs] = {
         values={"quantization": {"hf": None}, "kvCacheDtype": {"0": None, "4": "int4", "8": "int8"}},
     ),
     "llama-cpp": EngineArgs(
-        model_flags=("--model", "-m", "--hf-repo", "-hf", "-hfr", "--model-url", "-mu",
-                     "$LLAMA_ARG_MODEL", "$LLAMA_ARG_HF_REPO", "$LLAMA_ARG_MODEL_URL"),
+        model_flags=("--hf-repo", "-hf", "-hfr", "--model", "-m", "--model-url", "-mu",
+                     "$LLAMA_ARG_HF_REPO", "$LLAMA_ARG_MODEL", "$LLAMA_ARG_MODEL_URL"),
         served_name_flags=("--alias", "-a", "$LLAMA_ARG_ALIAS", "--model-alias"),
         settings={
             "maxModelLen": ("--ctx-size", "-c", "$LLAMA_ARG_CTX_SIZE", "--n-ctx"),
@@ -684,7 +687,11 @@ class ArgView:
     def __init__(self, tokens: Sequence[str], env: Mapping[str, str]):
         self.tokens = [t for t in tokens if isinstance(t, str)]
         self.env = env
-        self._norm = [_norm_flag(t.split("=", 1)[0]) for t in self.tokens]
+        self._norm = [_norm_flag(t.split("=", 1)[0]) if t.startswith("-") else t for t in self.tokens]
+        self._where: dict[str, list[int]] = {}
+        for i, norm in enumerate(self._norm):
+            if norm.startswith("-"):
+                self._where.setdefault(norm, []).append(i)
 
     def _raw(self, i: int) -> str:
         token = self.tokens[i]
@@ -698,13 +705,15 @@ class ArgView:
 
     def values(self, flags: Sequence[str]) -> list[tuple[str, str]]:
         """Every (flag, expanded value) given for any of `flags`, in order; unresolvable values skipped."""
-        wanted = {_norm_flag(f) for f in flags if not f.startswith("$")}
+        positions: list[int] = []
+        for flag in flags:
+            if not flag.startswith("$"):
+                positions.extend(self._where.get(_norm_flag(flag), ()))
         found = []
-        for i, norm in enumerate(self._norm):
-            if norm in wanted:
-                value = expand(self._raw(i), self.env)
-                if value:
-                    found.append((norm, value))
+        for i in sorted(set(positions)):
+            value = expand(self._raw(i), self.env)
+            if value:
+                found.append((self._norm[i], value))
         return found
 
     def value(self, flags: Sequence[str]) -> tuple[str, str] | None:
@@ -718,10 +727,20 @@ class ArgView:
                     return (f"env {flag[1:]}", value)
         return None
 
+    def first(self, flags: Sequence[str]) -> tuple[str, str] | None:
+        """`value` of the first of `flags`, in the order given, that is set: an order of preference between
+        different flags (aliases of one flag are better given together to `value`)."""
+        for flag in flags:
+            found = self.value((flag,))
+            if found:
+                return found
+        return None
+
     def given(self, flags: Sequence[str]) -> str | None:
         """The first of `flags` present on the command line, whatever its value."""
-        wanted = {_norm_flag(f) for f in flags if not f.startswith("$")}
-        return next((norm for norm in self._norm if norm in wanted), None)
+        given = [(self._where[n][0], n) for n in {_norm_flag(f) for f in flags if not f.startswith("$")}
+                 if n in self._where]
+        return min(given)[1] if given else None
 
     def positional(self, words: Sequence[str] = ()) -> str | None:
         """The first argument that is not a flag or a flag's value, after the sub-command `words`."""
@@ -767,8 +786,8 @@ def interpret_model(value: str | None) -> ModelRef:
                 ident, version = ident.split(sep, 1)
                 break
         return ModelRef(name=ident or None, version=version or None, uri=value)
-    if scheme in ("http", "https") and re.match(r"^https?://(?:www\.)?(?:huggingface\.co|hf\.co)/", value, re.I):
-        return _huggingface_url(value)
+    if re.match(r"^(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/", value, re.I):
+        return _huggingface_url(value)   # also Ollama's `hf.co/org/repo:Q4_K_M`
     if scheme == "runs":
         return ModelRef(uri=value)
     if scheme == "models":
@@ -791,10 +810,12 @@ def interpret_model(value: str | None) -> ModelRef:
 
 
 def _huggingface_url(value: str) -> ModelRef:
-    path = re.sub(r"^https?://[^/]+/", "", value).split("?", 1)[0]
+    path = re.sub(r"^(?:https?://)?[^/]+/", "", value).split("?", 1)[0]
     parts = [p for p in path.split("/") if p]
     if parts and parts[0] in ("models", "api"):
         parts = parts[1:]
+    if len(parts) == 2:
+        parts[1] = parts[1].split(":", 1)[0]    # a quantization tag is not part of the repository
     name = "/".join(parts[:2]) if len(parts) >= 2 else (parts[0] if parts else None)
     version = None
     if len(parts) > 3 and parts[2] in ("resolve", "tree", "blob") and parts[3] != "main":
@@ -880,7 +901,7 @@ def model_from_container(
         raw = table.model_value(raw)
     if raw is not None and table.gguf:
         from_hub = bool(where and where.endswith(("-hf", "--hf-repo", "-hfr", "LLAMA_ARG_HF_REPO")))
-        hub_file = args.value(("--hf-file", "-hff", "$LLAMA_ARG_HF_FILE")) if from_hub else None
+        hub_file = args.first(("--hf-file", "-hff", "$LLAMA_ARG_HF_FILE")) if from_hub else None
         quant = _gguf_quantization(hub_file[1] if hub_file else raw)
         if quant:
             settings["quantization"] = quant
@@ -896,7 +917,7 @@ def model_from_container(
 
     uri = model.uri
     if uri is None:
-        found = args.value(table.uri_flags) if table.uri_flags else None
+        found = args.first(table.uri_flags)
         if found is None and table.uri_positional:
             place = next((args.positional(words[1:]) for words in table.uri_positional if main.name == words[0]),
                          None)
@@ -911,18 +932,18 @@ def model_from_container(
     model = ModelRef(model.name, model.version, _pvc_uri(uri, container, pod_spec) if uri else None)
 
     version = model.version
-    revision = args.value((*table.revision_flags, *(f"${e}" for e in GENERIC_REVISION_ENV)))
+    revision = args.first((*table.revision_flags, *(f"${e}" for e in GENERIC_REVISION_ENV)))
     if revision:
         version = revision[1]
         signals.append(f"version from {revision[0]}")
 
     for key, flags in table.settings.items():
-        found = args.value(flags)
+        found = args.first(flags)
         if found:
             converted = _convert(key, found[1], table.values.get(key))
             if converted is not None:
                 settings[key] = converted
-    served = args.value(table.served_name_flags) if table.served_name_flags else None
+    served = args.first(table.served_name_flags)
     if served:
         name = served[1].split(",")[0].strip()
         if name:
@@ -952,7 +973,7 @@ def _model_argument(table: EngineArgs, main: Command, args: ArgView,
                     env: Mapping[str, str]) -> tuple[str | None, str | None]:
     """(value, where) of the model the engine's own arguments name. A model argument that is given but cannot
     be resolved (`--model $(FROM_SECRET)`) makes the model unknown: ("", "unresolved …")."""
-    found = args.value(table.model_flags) if table.model_flags else None
+    found = args.first(table.model_flags)
     if found:
         return found[1], found[0]
     flag = args.given(table.model_flags)
@@ -997,19 +1018,20 @@ def _pulled_models(table: EngineArgs, container: Mapping[str, Any], pod_spec: Ma
             scripts.append(parse_argv(container_argv(init), container_env(init)))
     models: list[str] = []
     for script in scripts:
+        script_env = {**env, **script.assignments}
         previous: Command | None = None
         for command in script.commands:
             words = (command.name, *command.args)
             for pull in table.pulls:
                 if words[:len(pull)] == pull:
-                    value = ArgView(command.args, env).positional(pull[1:])
+                    value = ArgView(command.args, script_env).positional(pull[1:])
                     if value:
                         models.append(value)
                 elif command.name == "xargs" and previous is not None and previous.name in ("echo", "printf"):
                     for k, word in enumerate(command.args):
                         if _basename(word) == pull[0] and command.args[k + 1:k + 2] == pull[1:2]:
                             listed = " ".join(a for a in previous.args if not a.startswith("-"))
-                            models.extend(expand(m, env) or "" for m in listed.split())
+                            models.extend(expand(m, script_env) or "" for m in listed.split())
             previous = command
     unique: list[str] = []
     for model in models:
@@ -1149,7 +1171,7 @@ def commands_of(container: Mapping[str, Any], engine: str | None = None) -> list
     return parse_argv(container_argv(container, table.entrypoint, engine), env).commands
 
 
-__all__: Iterable[str] = [
+__all__ = [
     "ENGINE_ARGS", "ArgView", "Command", "EngineArgs", "ModelFinding", "Script", "commands_of", "container_env",
     "expand", "interpret_model", "model_from_container", "parse_argv", "shell_split",
 ]

@@ -11,6 +11,7 @@ entity reference reduced to its name (``group:default/search`` → ``search``), 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -113,12 +114,10 @@ def environment_from(
 def variant_from(*, labels: Mapping[str, str], name: str | None) -> str | None:
     """canary | shadow | backup from an explicit label, else from the workload name's tokens."""
     label_map = str_map(labels)
-    index = _suffix_index(label_map)
-    for key in VARIANT_KEYS:
-        for _matched_key, value in _matching(label_map, index, key):
-            for token in (value.strip().lower(), *_tokens(value)):
-                if token in VARIANT_LABEL_TOKENS:
-                    return VARIANT_LABEL_TOKENS[token]  # "stable" is an answer too: not a variant
+    for _matched_key, value in _key_hits(label_map, VARIANT_KEYS):
+        for token in (value.strip().lower(), *_tokens(value)):
+            if token in VARIANT_LABEL_TOKENS:
+                return VARIANT_LABEL_TOKENS[token]  # "stable" is an answer too: not a variant
     for token in _tokens(name):
         if VARIANT_TOKENS.get(token):
             return VARIANT_TOKENS[token]
@@ -162,46 +161,58 @@ def _seq_of_maps(value: Any) -> list[Mapping[str, Any]]:
     return []
 
 
-Layer = list[tuple[str, dict[str, str], dict[str, list[tuple[str, str]]]]]
+Layer = list[tuple[str, dict[str, str]]]
 
 
 def _labels_and_annotations(meta: Mapping[str, Any]) -> Layer:
-    """A metadata map or a whole object → [("label", labels, index), ("annotation", annotations, index)]."""
+    """A metadata map or a whole object → [("label", labels), ("annotation", annotations)]."""
     if "metadata" in meta:
         pairs = [("label", labels_of(meta)), ("annotation", annotations_of(meta))]
     else:
         pairs = [("label", str_map(mapping(meta).get("labels"))),
                  ("annotation", str_map(mapping(meta).get("annotations")))]
-    return [(kind, values, _suffix_index(values)) for kind, values in pairs if values]
+    return [(kind, values) for kind, values in pairs if values]
 
 
-def _suffix_index(values: Mapping[str, str]) -> dict[str, list[tuple[str, str]]]:
-    """Prefixed keys by their last segment ("example.com/team" under "team"), sorted, built once a layer."""
-    index: dict[str, list[tuple[str, str]]] = {}
+@functools.cache
+def _ranks(keys: tuple[str, ...]) -> tuple[dict[str, int], dict[str, int]]:
+    """Position of each exact key and of each "*/name" suffix in a key table."""
+    exact: dict[str, int] = {}
+    suffix: dict[str, int] = {}
+    for rank, pattern in enumerate(keys):
+        if pattern.startswith("*/"):
+            suffix.setdefault(pattern[2:], rank)
+        else:
+            exact.setdefault(pattern, rank)
+    return exact, suffix
+
+
+def _key_hits(values: Mapping[str, str], keys: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(key, value) of the keys matching the table, in table order ("*/name": any prefixed key, sorted).
+
+    One pass over the object's own keys (a handful) instead of one lookup per table entry.
+    """
+    exact, suffix = _ranks(keys)
+    hits: list[tuple[int, str, str]] = []
     for key, value in values.items():
+        rank = exact.get(key)
         if "/" in key:
-            index.setdefault(key.rsplit("/", 1)[1], []).append((key, value))
-    for pairs in index.values():
-        pairs.sort()
-    return index
-
-
-def _matching(values: Mapping[str, str], index: Mapping[str, list[tuple[str, str]]],
-              pattern: str) -> list[tuple[str, str]]:
-    """Keys equal to pattern, or for "*/name" any prefixed key ending in "/name"."""
-    if not pattern.startswith("*/"):
-        value = values.get(pattern)
-        return [(pattern, value)] if value is not None else []
-    return index.get(pattern[2:], [])
+            by_suffix = suffix.get(key.rsplit("/", 1)[1])
+            if by_suffix is not None and (rank is None or by_suffix < rank):
+                rank = by_suffix
+        if rank is not None:
+            hits.append((rank, key, value))
+    hits.sort()
+    return [(key, value) for _, key, value in hits]
 
 
 def _entries(layers: list[Layer], keys: Sequence[str]):
     """(kind, key, value) by metadata layer, labels before annotations, then key order."""
+    table = tuple(keys)
     for layer in layers:
-        for kind, values, index in layer:
-            for pattern in keys:
-                for key, value in _matching(values, index, pattern):
-                    yield kind, key, value.strip()
+        for kind, values in layer:
+            for key, value in _key_hits(values, table):
+                yield kind, key, value.strip()
 
 
 def _find_team(layers: list[Layer], keys: Sequence[str]) -> tuple[str | None, str | None]:
@@ -232,12 +243,10 @@ def _is_person(value: str) -> bool:
 
 
 def _environment_from_labels(labels: Mapping[str, str]) -> tuple[str, str] | None:
-    index = _suffix_index(labels)
-    for pattern in ENVIRONMENT_KEYS:
-        for key, value in _matching(labels, index, pattern):
-            env = _environment_of_value(value, loose=key.rsplit("/", 1)[-1] in _LOOSE_ENVIRONMENT_KEYS)
-            if env:
-                return env, f"label:{key}"
+    for key, value in _key_hits(labels, ENVIRONMENT_KEYS):
+        env = _environment_of_value(value, loose=key.rsplit("/", 1)[-1] in _LOOSE_ENVIRONMENT_KEYS)
+        if env:
+            return env, f"label:{key}"
     return None
 
 

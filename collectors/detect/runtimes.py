@@ -80,10 +80,9 @@ ENGINE_SIGNATURES: tuple[EngineSignature, ...] = (
     EngineSignature(
         engine="vllm",
         images=(
-            r"(?:^|/)vllm(?:-openai)?(?:-(?:rocm|cpu|tpu|xpu|cuda|neuronx?|hpu|gaudi|dev|ubi|arm64))*(?::|$)",
-            r"(?:^|/)vllm-(?:[a-z0-9]+-)*release-repo(?::|$)",                # public.ecr.aws/q9t5s3a7/vllm-cpu-release-repo
-            r"(?:^|/)[a-z0-9-]*-vllm-(?:cuda|rocm|neuronx?|gaudi|hpu|xpu|serve)",  # pytorch-vllm-serve, rhaiis vllm-cuda-rhel9
-            r"(?:^|/)vllm-(?:cuda|rocm|neuronx?|gaudi|hpu|xpu)[-a-z0-9]*(?::|$)",
+            # vllm, vllm-openai, vllm-tpu, vllm-cpu-release-repo, rhaiis/vllm-cuda-rhel9, a team's vllm-server
+            r"(?:^|/)vllm(?:-[a-z0-9]+)*(?::|$)",
+            r"(?:^|/)[a-z0-9-]*-vllm-(?:cuda|rocm|neuronx?|gaudi|hpu|xpu|serve)",  # pytorch-vllm-serve (Vertex)
             r"(?:^|/)llm-d(?:-(?:cuda|rocm|xpu|cpu|dev))?(?::|$)",            # llm-d ships vLLM builds
             r"(?:^|/)tritonserver:[^@]*-vllm-",                              # Triton's vLLM backend container
         ),
@@ -123,7 +122,7 @@ ENGINE_SIGNATURES: tuple[EngineSignature, ...] = (
     EngineSignature(
         engine="ollama",
         images=(r"(?:^|/)ollama(?:-[a-z0-9]+)*(?::|$)",),
-        commands=(r"(?:^|[\s/])ollama\s+(?:serve|run|pull)\b",),
+        commands=(r"(?:^|[\s/])ollama\s+serve\b",),   # `ollama pull/run` are clients of a server
         env=("OLLAMA_",),
         versions=(r"(?:^|/)ollama:" + _VER,),                                  # 0.5.7, 0.3.12-rocm
     ),
@@ -171,7 +170,7 @@ ENGINE_SIGNATURES: tuple[EngineSignature, ...] = (
 # engine: `lmstack-router`, `vllm-exporter`, `mock-vllm`, `ollama-webui`, `sglang-router`.
 NOT_A_SERVER_WORDS = frozenset({
     "router", "proxy", "exporter", "benchmark", "benchmarks", "bench", "client", "gateway", "operator",
-    "controller", "webui", "ui", "mock", "metrics", "sdk", "dashboard", "monitor", "loadgen", "test", "tests",
+    "controller", "webui", "ui", "mock", "metrics", "sdk", "dashboard", "monitor", "loadgen",
 })
 
 # Programs that make a container something other than a server even on an engine's image: training,
@@ -199,6 +198,10 @@ _COMPILED = tuple(
     for sig in ENGINE_SIGNATURES
 )
 _BY_ENGINE = {row.sig.engine: row for row in _COMPILED}
+# One pass over every row's patterns first: most containers (proxies, apps, databases) match none.
+_ANY_IMAGE = re.compile("|".join(f"(?:{p})" for sig in ENGINE_SIGNATURES for p in sig.images))
+_ANY_COMMAND = re.compile("|".join(f"(?:{p})" for sig in ENGINE_SIGNATURES for p in sig.commands))
+_ENV_ALONE = frozenset(name for sig in ENGINE_SIGNATURES for name in sig.env_alone)
 
 IMAGE_SCORE = 2
 COMMAND_SCORE = 3
@@ -266,27 +269,30 @@ def match_container(container: Mapping[str, Any]) -> EngineMatch | None:
     ref = _reference(text(container.get("image")))
     cmd = " ".join(command_line(container))
     env_names = set(env_map(container))
+    images = bool(ref) and _ANY_IMAGE.search(ref) is not None
+    commands = bool(cmd) and _ANY_COMMAND.search(cmd) is not None
+    if not (images or commands or env_names & _ENV_ALONE):
+        return None
     foreign = bool(cmd) and FOREIGN_COMMANDS.search(cmd) is not None
     found: list[EngineMatch] = []
     for row in _COMPILED:
         sig = row.sig
         signals: list[str] = []
         score = 0
-        command_hit = next((p for p in row.commands if p.search(cmd)), None) if cmd else None
+        command_hit = next((p for p in row.commands if p.search(cmd)), None) if commands else None
         if command_hit is not None:
             signals.append(f"command matches {command_hit.pattern!r}")
             score += COMMAND_SCORE
-        if not foreign or command_hit is not None:
-            image_hit = _image_hit(row, ref)
-            if image_hit is not None:
-                signals.append(f"image {ref} ~ {sig.engine}")
-                score += IMAGE_SCORE
-        names = sorted(n for n in env_names if any(n.startswith(e) for e in sig.env))
-        alone = sorted(n for n in env_names if n in sig.env_alone)
-        if score and names:
-            signals.append(f"env {', '.join(names[:3])}")
-            score += ENV_SCORE
-        elif not score and alone and not foreign:
+        if images and (not foreign or command_hit is not None) and _image_hit(row, ref) is not None:
+            signals.append(f"image {ref} ~ {sig.engine}")
+            score += IMAGE_SCORE
+        if score:
+            names = sorted(n for n in env_names if n.startswith(sig.env)) if sig.env else []
+            if names:
+                signals.append(f"env {', '.join(names[:3])}")
+                score += ENV_SCORE
+        elif not foreign and env_names.intersection(sig.env_alone):
+            alone = sorted(env_names.intersection(sig.env_alone))
             signals.append(f"env {', '.join(alone[:3])} (only {sig.engine} reads it)")
             score += ENV_SCORE
         if score:

@@ -174,7 +174,7 @@ def recognise_pod_workload(obj: Mapping[str, Any], index: ObjectIndex, ctx: Dete
     ctrs = containers(pod_spec)
     if not ctrs:
         return Skip("no containers in the pod template", quiet=True)
-    candidate = platforms.from_containers(ctrs, obj)
+    candidate = platforms.from_containers(ctrs, obj, pod_spec=pod_spec)
     if candidate is None:
         uses_gpu = requests_accelerators(pod_spec)
         images = ", ".join(sorted({text(c.get("image")) or "?" for c in ctrs}))

@@ -92,3 +92,16 @@ def test_scan_records_each_workloads_file_as_its_source(tmp_path):
     path.write_text(VLLM % "x")
     [spec] = scan_paths([path]).specs
     assert spec.workload.source == str(path)
+
+
+def test_a_huge_multi_document_file_with_a_broken_document_in_the_middle(tmp_path):
+    docs = [VLLM % f"m{i}" for i in range(3000)]
+    docs.insert(1500, "kind: Deployment\nmetadata: [unclosed\n")
+    path = tmp_path / "huge.yaml"
+    path.write_text("---\n".join(docs))
+    result = scan_paths([path])
+    assert len(result.specs) == 3000
+    # each document is 12 lines plus its "---"; the broken one spans lines 19501-19503
+    [error] = result.errors
+    assert 1500 * 13 + 1 <= error.line <= 1500 * 13 + 3
+    assert result.errors[0].message.startswith("invalid YAML")

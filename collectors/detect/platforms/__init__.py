@@ -55,7 +55,8 @@ def nim_engine(env: Mapping[str, str]) -> str:
     return "unknown"
 
 
-def from_containers(ctrs: Sequence[Mapping[str, Any]], obj: Mapping[str, Any]) -> Candidate | Skip | None:
+def from_containers(ctrs: Sequence[Mapping[str, Any]], obj: Mapping[str, Any], *,
+                    pod_spec: Mapping[str, Any] | None = None) -> Candidate | Skip | None:
     """Candidate for a pod template, Skip when it uses a serving image without serving, None otherwise."""
     notes = annotations_of(obj)
     opt = (notes.get(ANNOTATION_SERVING) or "").lower()
@@ -82,9 +83,10 @@ def from_containers(ctrs: Sequence[Mapping[str, Any]], obj: Mapping[str, Any]) -
         return None  # the common case: an ordinary container, nothing more to look at
     if match is not None:
         cmd = " ".join(command_line(match.container))
-        if NOT_SERVING.search(cmd):
+        # A shell that also downloads, sleeps or tails while starting the server still serves.
+        if not match.by_command and NOT_SERVING.search(cmd):
             return Skip(f"runs {match.engine}'s image but not its server: `{cmd[:80]}`", signals=list(match.signals))
-        found = model_from_container(match.engine, match.container)
+        found = model_from_container(match.engine, match.container, pod_spec=pod_spec)
         platform = "bentoml" if re.search(r"(^|[\s/])(bentoml|openllm)\s+(serve|start)", cmd_all) else "kubernetes"
         candidate = Candidate(engine=match.engine, platform=platform, model=found.model, image=match.image,
                               settings=dict(found.settings), signals=[*match.signals, *found.signals])

@@ -30,7 +30,7 @@ def _group(obj: Mapping[str, Any], spec: Mapping[str, Any], what: str) -> Candid
                     or accelerators.accelerator_from_pod(leader_spec).per_replica)
     if not ctrs:
         return Skip(f"{what} without containers", gpu=uses_gpu, quiet=not uses_gpu)
-    found = platforms.from_containers(ctrs, obj)
+    found = platforms.from_containers(ctrs, obj, pod_spec=leader_spec or worker_spec)
     if found is None:
         return Skip(f"{what} without a recognised serving engine", gpu=uses_gpu)
     if isinstance(found, Skip):

@@ -17,7 +17,7 @@ import yaml
 
 from collectors.detect import runtimes
 from collectors.detect.workloads import DetectContext, Detection, detect
-from collectors.spec import ENGINES, SETTINGS_KEYS
+from collectors.spec import ENGINES, SETTINGS_KEYS, ModelRef
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "manifests" / "engines"
 
@@ -65,6 +65,8 @@ CASES = [
                               "servedModelName": "qwen"}),
     Case("vllm/triton-vllm-backend.yaml", "triton-vllm", "vllm", None, uri="/models/vllm_model_repository",
          engine_version="24.08"),
+    Case("vllm/helm-chart-rendered.yaml", "vllm-deployment-vllm", "vllm", "opt-125m", uri="pvc://vllm-storage-claim",
+         settings={"dtype": "bfloat16", "servedModelName": "opt-125m"}),
     # --- TGI ------------------------------------------------------------------------------------------
     Case("tgi/gke-dlc-env.yaml", "tgi-gemma-deployment", "tgi", "google/gemma-2-2b-it", engine_version="2.3",
          settings={"tensorParallelSize": 1, "maxModelLen": 2048, "gpuMemoryUtilization": 0.93}),
@@ -95,7 +97,7 @@ CASES = [
          uri="s3://triton-models-prod/model_repository", engine_version="24.08", desired=2),
     Case("triton/explicit-load-model.yaml", "densenet", "triton", "densenet_onnx",
          uri="gs://acme-triton/model_repository", engine_version="23.10"),
-    Case("triton/onprem-helm-pvc.yaml", "example-triton-inference-server", "triton", None, uri="/models",
+    Case("triton/onprem-helm-pvc.yaml", "example-triton-inference-server", "triton", None, uri="pvc://triton-model-repository",
          engine_version="24.01"),
     # --- TensorRT-LLM ---------------------------------------------------------------------------------
     Case("tensorrt-llm/trtllm-serve-release.yaml", "llama-trtllm", "tensorrt-llm", "meta-llama/Llama-3.1-8B-Instruct",
@@ -141,13 +143,13 @@ CASES = [
          uri="/models/internlm2-chat-20b", engine_version="0.5.3", settings={"dtype": "float16", "maxNumSeqs": 64}),
     # --- TorchServe -----------------------------------------------------------------------------------
     Case("torchserve/mnist-model-store.yaml", "torchserve", "torchserve", "mnist",
-         uri="/home/model-server/shared/model-store/", engine_version="0.12.0"),
-    Case("torchserve/aks-pod-store-only.yaml", "torchserve", "torchserve", None, uri="/mnt/azure/model-store/"),
+         uri="pvc://model-store-claim/model-store", engine_version="0.12.0"),
+    Case("torchserve/aks-pod-store-only.yaml", "torchserve", "torchserve", None, uri="pvc://model-store-claim/model-store"),
     Case("torchserve/kfs-remote-archive.yaml", "densenet-ts", "torchserve", "densenet161",
          uri="https://torchserve.pytorch.org/mar_files/densenet161.mar", engine_version="0.9.0", desired=3),
     # --- TF Serving -----------------------------------------------------------------------------------
     Case("tf-serving/env-model-name.yaml", "half-plus-two", "tf-serving", "half_plus_two",
-         uri="/models/half_plus_two", engine_version="2.14.1", desired=2,
+         uri="pvc://half-plus-two", engine_version="2.14.1", desired=2,
          settings={"servedModelName": "half_plus_two"}),
     Case("tf-serving/args-gcs.yaml", "resnet-serving", "tf-serving", "resnet", uri="gs://acme-models/resnet",
          settings={"servedModelName": "resnet"}),
@@ -162,7 +164,7 @@ CASES = [
          desired=3, settings={"servedModelName": "fraud-detector"}),
     # --- ONNX Runtime ---------------------------------------------------------------------------------
     Case("onnxruntime/ms-server-args.yaml", "resnet50-onnx", "onnxruntime", "resnet50",
-         uri="/models/resnet50/model.onnx", desired=2),
+         uri="pvc://onnx-models/resnet50/model.onnx", desired=2),
     Case("onnxruntime/ms-server-env.yaml", "ssd-onnx", "onnxruntime", "ssd", uri="/models/ssd.onnx"),
     Case("onnxruntime/kibae-model-dir.yaml", "onnx-server", "onnxruntime", None, uri="/app/models",
          engine_version="1.20.1"),
@@ -212,6 +214,20 @@ def test_round_trip_of_detected_specs() -> None:
 def test_multinode_statefulset_is_one_replica_of_two_pods() -> None:
     spec = _spec(Case("sglang/distributed-statefulset.yaml", "distributed-sglang", "sglang", None))
     assert spec.replicas.desired == 1
+
+
+@pytest.mark.parametrize("file, workload, model", [
+    ("vllm/download-then-serve.yaml", "qwen-coder",
+     ModelRef("Qwen/Qwen2.5-Coder-7B-Instruct", None, "hf://Qwen/Qwen2.5-Coder-7B-Instruct")),
+    ("ollama/serve-pull-tail.yaml", "ollama-llama32", ModelRef("llama3.2")),
+])
+def test_a_shell_that_also_downloads_or_idles_still_serves(file: str, workload: str, model: ModelRef) -> None:
+    assert _spec(Case(file, workload, "", None)).model == model
+
+
+def test_local_model_path_is_traced_to_its_claim() -> None:
+    spec = _spec(Case("vllm/helm-chart-rendered.yaml", "vllm-deployment-vllm", "vllm", None))
+    assert spec.model.uri == "pvc://vllm-storage-claim"
 
 
 # --- negatives: engine images or look-alikes that do not serve a model -----------------------------------
@@ -293,6 +309,15 @@ IMAGES = [
     ("vllm/vllm-openai@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "vllm", None),
     ("harbor.corp.example/dockerhub-proxy/vllm/vllm-openai:v0.7.2", "vllm", "0.7.2"),
     ("123456789012.dkr.ecr.eu-west-1.amazonaws.com/vllm-openai:v0.8.5", "vllm", "0.8.5"),
+    ("index.docker.io/vllm/vllm-openai:v0.6.3.post1", "vllm", "0.6.3.post1"),
+    ("localhost:5000/vllm/vllm-openai:v0.5.4", "vllm", "0.5.4"),
+    ("artifactory.corp.example/docker-remote/vllm/vllm-openai:v0.6.3@sha256:"
+     "4f4c1c2f1a3e0bd0a61b6a9b3d5d5f03b1d1d6d8f0a7e2c6b3e9f1c2d3e4f5a6", "vllm", "0.6.3"),
+    ("europe-docker.pkg.dev/acme/mirror/vllm/vllm-openai:v0.9.0", "vllm", "0.9.0"),
+    ("acmeregistry.azurecr.io/hf/text-generation-inference:2.3.1", "tgi", "2.3.1"),
+    ("gcr.io/acme-prod/mirror/ollama/ollama:0.4.0", "ollama", "0.4.0"),
+    ("registry.acme.io/ml/vllm-openai-test:v1", "vllm", None),   # a team's own build: no vLLM version in it
+    ("vllm/vllm-openai", "vllm", None),
     ("public.ecr.aws/q9t5s3a7/vllm-cpu-release-repo:v0.8.5", "vllm", "0.8.5"),
     ("rocm/vllm:rocm6.2_mi300_ubuntu20.04_py3.9_vllm_0.6.4", "vllm", "0.6.4"),
     ("lmcache/vllm-openai:v0.3.1", "vllm", None),          # LMCache's release number, not vLLM's

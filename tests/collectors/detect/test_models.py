@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -49,6 +50,8 @@ REFERENCES = [
               "https://huggingface.co/TheBloke/Llama-2-7B-GGUF/resolve/main/llama-2-7b.Q4_K_M.gguf")),
     ("https://torchserve.pytorch.org/mar_files/densenet161.mar",
      ModelRef("densenet161", None, "https://torchserve.pytorch.org/mar_files/densenet161.mar")),
+    ("hf.co/bartowski/Llama-3.2-3B-Instruct-GGUF:Q4_K_M",
+     ModelRef("bartowski/Llama-3.2-3B-Instruct-GGUF", None, "hf.co/bartowski/Llama-3.2-3B-Instruct-GGUF:Q4_K_M")),
     ("models:/fraud-detector/3", ModelRef("fraud-detector", "3", "models:/fraud-detector/3")),
     ("models:/fraud-detector@champion", ModelRef("fraud-detector", None, "models:/fraud-detector@champion")),
     ("runs:/0a1b2c/model", ModelRef(None, None, "runs:/0a1b2c/model")),
@@ -177,6 +180,14 @@ def test_argview_value_forms() -> None:
     assert view.value(["--absent"]) is None
 
 
+def test_argview_first_is_an_order_of_preference() -> None:
+    view = ArgView(["--max-concurrent-requests", "128", "--max-batch-size", "32"], {"MAX_BATCH_SIZE": "8"})
+    assert view.first(["--max-batch-size", "--max-concurrent-requests"]) == ("--max-batch-size", "32")
+    assert view.first(["--absent", "$MAX_BATCH_SIZE", "--max-concurrent-requests"]) == ("env MAX_BATCH_SIZE", "8")
+    tgi = model_from_container("tgi", {"args": ["--model-id", "m", "--max-concurrent-requests", "256"]})
+    assert tgi.settings == {"maxNumSeqs": 256}
+
+
 def test_argview_unresolved_values_are_skipped() -> None:
     view = ArgView(["--model", "$(SECRET_MODEL)"], {"SECRET_MODEL": ""})
     assert view.value(["--model"]) is None
@@ -249,8 +260,11 @@ def test_every_engine_has_a_row_and_rows_use_known_settings() -> None:
     assert {sig.engine for sig in runtimes.ENGINE_SIGNATURES} == served
     for engine, row in ENGINE_ARGS.items():
         assert set(row.settings) <= set(SETTINGS_KEYS), engine
-        for words in row.positional:
-            assert runtimes.command_runs(engine, " ".join(words)) or len(words) == 1, (engine, words)
+        for words in (*row.positional, *row.uri_positional, *row.pulls):
+            assert words and all(w and " " not in w for w in words), (engine, words)
+        for flag in (*row.model_flags, *row.revision_flags, *row.served_name_flags, *row.uri_flags,
+                     *(f for flags in row.settings.values() for f in flags)):
+            assert flag.startswith("-") or re.fullmatch(r"\$[A-Z][A-Z0-9_]*", flag), (engine, flag)
 
 
 # --- precedence and provenance ---------------------------------------------------------------------------------
@@ -321,6 +335,17 @@ def test_ollama_models_from_a_helm_post_start_hook_and_init_containers() -> None
     assert "also serves mistral" in found.signals
     pod = {"initContainers": [{"name": "pull", "command": ["ollama", "pull", "phi3"]}]}
     assert model_from_container("ollama", {"image": "ollama/ollama"}, pod_spec=pod).model.name == "phi3"
+
+
+def test_ollama_pull_with_a_default_from_env_in_the_script() -> None:
+    container = {"image": "ollama/ollama:0.6.2", "command": ["/bin/sh", "-c", (
+        '/bin/ollama serve & OLLAMA_PID=$!\n'
+        'MODEL="${OLLAMA_MODEL:-qwen2.5:7b-instruct}"\n'
+        'OLLAMA_HOST=127.0.0.1:11434 /bin/ollama pull "$MODEL"\n'
+        'wait "$OLLAMA_PID"')]}
+    assert model_from_container("ollama", container).model.name == "qwen2.5:7b-instruct"
+    container["env"] = [{"name": "OLLAMA_MODEL", "value": "llama3.1:70b"}]
+    assert model_from_container("ollama", container).model.name == "llama3.1:70b"
 
 
 def test_triton_hosted_engines_read_triton_flags() -> None:
