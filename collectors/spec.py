@@ -375,11 +375,51 @@ class CrawlError:
         return {"scope": str(self.scope), "kind": str(self.kind), "message": self.message}
 
 
+@dataclass(frozen=True)
+class GpuNode:
+    """One accelerator node as a crawl saw it: what it offers and what pods ask of it."""
+
+    cluster: str
+    name: str
+    cloud: str = "unknown"
+    region: str | None = None
+    pool: str | None = None
+    instance_type: str | None = None
+    accelerator: str | None = None
+    allocatable: float = 0.0          # accelerators the node offers
+    requested: float = 0.0            # accelerators requested by pods scheduled on it
+    serving_requested: float = 0.0    # ... of which by pods of recognised model-serving workloads
+    pods: int = 0                     # pods using accelerators on it
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"cluster": self.cluster, "name": self.name, "cloud": self.cloud, "region": self.region,
+                "pool": self.pool, "instanceType": self.instance_type, "accelerator": self.accelerator,
+                "allocatable": _number(self.allocatable), "requested": _number(self.requested),
+                "servingRequested": _number(self.serving_requested), "pods": self.pods}
+
+
+@dataclass(frozen=True)
+class PendingGpuPod:
+    """A pod asking for accelerators that no node has taken (capacity someone is waiting for)."""
+
+    cluster: str
+    namespace: str
+    name: str
+    requested: float
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"cluster": self.cluster, "namespace": self.namespace, "name": self.name,
+                "requested": _number(self.requested), "reason": self.reason}
+
+
 @dataclass
 class CrawlResult:
     """What one crawl of one source saw: the specs, the scopes it covered completely, its errors."""
 
     specs: list[ModelSpec] = field(default_factory=list)
+    gpu_nodes: list[GpuNode] = field(default_factory=list)
+    pending_gpu_pods: list[PendingGpuPod] = field(default_factory=list)
     scopes: list[Scope] = field(default_factory=list)
     errors: list[CrawlError] = field(default_factory=list)
     objects_seen: int = 0

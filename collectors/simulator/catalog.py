@@ -2,7 +2,7 @@
 
 The simulator keeps its own small tables rather than importing `collectors.detect`: it plays the world
 the detectors read, and a shared table would hide a detector's mistake behind the same mistake here.
-Values follow docs/shared/reference/gpu-catalog.md §2a-2e (label spellings per cloud, GPU memory in MiB
+Values follow the shared reference gpu-catalog.md §2a-2e (label spellings per cloud, GPU memory in MiB
 as Karpenter/GFD report it, instance type → GPUs per node).
 """
 

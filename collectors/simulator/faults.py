@@ -6,7 +6,8 @@ Knobs (scenario YAML spells them camelCase under a cluster's `faults:`; Python t
     unauthorized             401 for every request (token revoked); a wrong token is always 401
     forbidden                403 for every request (no RBAC at all)
     forbidden_namespaces     RBAC without these namespaces: requests into them get 403, and so do
-                             all-namespaces lists (the crawler has no ClusterRole); other namespaces work
+                             all-namespaces lists of namespaced resources (the crawler's rights come
+                             from RoleBindings); other namespaces and cluster-scoped resources work
     unauthorized_namespaces  the same with 401
     forbidden_resources      limit forbidden / *_namespaces to these resources (plural names, "pods")
     throttle                 the next N requests get 429 + Retry-After (-1: every request)
@@ -89,8 +90,10 @@ class FaultState:
         only = self.faults.only
         return not only or (resource is not None and resource in only)
 
-    def denial(self, *, resource: str | None, namespace: str | None, all_namespaces: bool) -> Denial | None:
-        """RBAC as a crawler with per-namespace RoleBindings sees it."""
+    def denial(self, *, resource: str | None, namespace: str | None, all_namespaces: bool,
+               namespaced: bool = True) -> Denial | None:
+        """RBAC as a crawler with per-namespace RoleBindings (and a ClusterRole for cluster-scoped
+        resources such as nodes and namespaces) sees it."""
         f = self.faults
         if f.unauthorized:
             return Denial(401, True)
@@ -98,7 +101,7 @@ class FaultState:
         if f.forbidden and (covered or not f.forbidden_resources):
             return Denial(403, namespace is None)
         for status, namespaces in ((401, f.unauthorized_namespaces), (403, f.forbidden_namespaces)):
-            if namespaces and covered:
+            if namespaces and covered and namespaced:
                 if all_namespaces:
                     return Denial(status, True)
                 if namespace in namespaces:

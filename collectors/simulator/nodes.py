@@ -111,19 +111,24 @@ def pool_info(cluster: Cluster, pool: NodePool) -> PoolInfo:
                     gpu.resource if gpu else catalog.NVIDIA)
 
 
-def build_nodes(cluster: Cluster, seed: int) -> list[Node]:
+def build_nodes(cluster: Cluster, seed: int, pools: dict[str, PoolInfo]) -> list[Node]:
     nodes: list[Node] = []
+    taken: set[str] = set()
     for pool in cluster.node_pools:
-        info = pool_info(cluster, pool)
+        info = pools[pool.name]
         for i in range(pool.count):
-            name = node_name(cluster, pool.name, i, seed)
+            name, salt = node_name(cluster, pool.name, i, seed), 0
+            while name in taken:  # hashed names (EKS IPs) may collide: draw again
+                salt += 1
+                name = node_name(cluster, pool.name, i, seed, salt)
+            taken.add(name)
             nodes.append(Node(name, info, catalog.zone_of(cluster.cloud, cluster.region, i), len(nodes),
                               info.per_node))
     return nodes
 
 
-def node_name(cluster: Cluster, pool: str, i: int, seed: int) -> str:
-    h = digest(seed, cluster.name, pool, i)
+def node_name(cluster: Cluster, pool: str, i: int, seed: int, salt: int = 0) -> str:
+    h = digest(seed, cluster.name, pool, i, salt)
     if cluster.provider == "eks":
         domain = "ec2.internal" if cluster.region == "us-east-1" else f"{cluster.region}.compute.internal"
         return f"ip-10-{h[0] % 64}-{h[1]}-{h[2] % 254 + 1}.{domain}"

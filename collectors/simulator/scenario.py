@@ -30,7 +30,7 @@
 
 Workload keys: name, namespace (default "default"), kind (Deployment | StatefulSet | InferenceService |
 RayService | NIMService | LeaderWorkerSet | Workspace | SeldonDeployment | Model | Job; a preset brings
-its own), engine (engines.ENGINES), model, revision, image, replicas, ready (Running pods; the rest stay
+its own), engine (engines.ENGINES; implied for RayService, NIMService, ...: IMPLIED_ENGINE), model, revision, image, replicas, ready (Running pods; the rest stay
 Pending), gpus (per replica), pool, placement (accelerator | pool | instance-type | node: how the pods
 ask for the pool: a nodeSelector on the accelerator label, on the pool label, on the instance type, or
 nothing at all, the pods merely running there), team, labels, annotations, hpa {min, max}, keda {min, max},
@@ -60,6 +60,9 @@ KINDS = ("Deployment", "StatefulSet", "InferenceService", "RayService", "NIMServ
 PLACEMENTS = ("accelerator", "pool", "instance-type", "node")
 OPERATORS = ("kserve", "seldon", "seldon-v2", "ray", "nim", "kaito", "lws", "keda")
 DEFAULT_EPOCH = "2026-06-01T00:00:00Z"
+# Serving CRDs whose operator brings its engine: a shorthand of that kind may leave `engine` out.
+IMPLIED_ENGINE = {"RayService": "vllm", "NIMService": "nim", "Workspace": "vllm", "LeaderWorkerSet": "vllm",
+                  "InferenceService": "vllm", "Model": "mlserver"}
 
 
 class ScenarioError(ValueError):
@@ -105,6 +108,10 @@ class Workload:
     size: int = 2
     preset: str | None = None
     manifest: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.engine is None and self.kind in IMPLIED_ENGINE:
+            self.engine = IMPLIED_ENGINE[self.kind]
 
     @property
     def gpus_per_replica(self) -> int:
@@ -237,7 +244,8 @@ def _validate_workload(cluster: Cluster, w: Workload, names: set[tuple[str, str,
             raise ScenarioError(f"{where}: placement must be one of {PLACEMENTS}")
     if w.pool and cluster.pool(w.pool) is None:
         raise ScenarioError(f"{where}: no node pool {w.pool!r}")
-    key = (w.kind or "", w.namespace, w.name)
+    kind = w.kind or (PRESETS[w.preset].kind if w.preset in PRESETS else "Deployment")
+    key = (kind, w.namespace, w.name)
     if w.manifest is None and key in names:
         raise ScenarioError(f"{where}: duplicated")
     names.add(key)
