@@ -132,3 +132,131 @@ def _retry_after(value: Any) -> float | None:
         return float(value) if value is not None else None
     except (TypeError, ValueError):
         return None
+
+
+# --- AWS (botocore) ------------------------------------------------------------------------------
+
+_AWS_THROTTLED = frozenset({
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded", "TooManyRequestsException",
+    "RequestThrottled", "RequestThrottledException", "SlowDown", "ProvisionedThroughputExceededException",
+    "PriorRequestNotComplete", "BandwidthLimitExceeded", "EC2ThrottledException",
+})
+_AWS_AUTH = frozenset({
+    "UnrecognizedClientException", "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException",
+    "InvalidSignatureException", "SignatureDoesNotMatch", "AuthFailure", "MissingAuthenticationToken",
+    "IncompleteSignature", "InvalidAccessKeyId", "RequestExpired",
+})
+_AWS_FORBIDDEN = frozenset({
+    "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError",
+    "UnauthorizedException", "OptInRequired", "NotAuthorized",
+})
+_AWS_UNAVAILABLE = frozenset({"InternalFailure", "InternalError", "InternalServerError", "ServiceUnavailable",
+                              "ServiceUnavailableException", "ServerException"})
+
+
+def classify_aws(exc: BaseException) -> CollectorError:
+    """botocore ClientError (by error code) / connection errors / missing credentials → CollectorError."""
+    from botocore import exceptions as boto
+
+    if isinstance(exc, CollectorError):
+        return exc
+    if isinstance(exc, boto.ClientError):
+        error = exc.response.get("Error") or {}
+        code = str(error.get("Code") or "")
+        message = f"{code}: {error.get('Message') or exc}"
+        meta = exc.response.get("ResponseMetadata") or {}
+        status = int(meta.get("HTTPStatusCode") or 0) or None
+        if code in _AWS_THROTTLED or status == 429:
+            retry_after = _retry_after((meta.get("HTTPHeaders") or {}).get("retry-after"))
+            return CollectorError(ErrorKind.RATE_LIMITED, f"rate limited: {message}", status=status,
+                                  retry_after=retry_after)
+        if code in _AWS_AUTH or status == 401:
+            return CollectorError(ErrorKind.AUTH, f"unauthorized: {message}", status=status)
+        if code in _AWS_FORBIDDEN or status == 403:
+            return CollectorError(ErrorKind.FORBIDDEN, f"forbidden: {message}", status=status)
+        if code in _AWS_UNAVAILABLE or (status or 0) >= 500:
+            return CollectorError(ErrorKind.UNREACHABLE, f"server error {status}: {message}", status=status)
+        return CollectorError(ErrorKind.UNKNOWN, message, status=status)
+    if isinstance(exc, boto.NoCredentialsError | boto.PartialCredentialsError | boto.NoRegionError
+                  | boto.ProfileNotFound):
+        return CollectorError(ErrorKind.AUTH, f"no usable AWS credentials: {exc}")
+    if isinstance(exc, boto.ParamValidationError):
+        return CollectorError(ErrorKind.INVALID_INPUT, str(exc))
+    if isinstance(exc, boto.HTTPClientError | boto.EndpointConnectionError | ConnectionError | TimeoutError):
+        return CollectorError(ErrorKind.UNREACHABLE, f"unreachable: {type(exc).__name__}: {exc}")
+    return CollectorError(ErrorKind.UNKNOWN, f"{type(exc).__name__}: {exc}")
+
+
+# --- GCP (google-api-core, google-auth) ----------------------------------------------------------------
+
+
+def classify_gcp(exc: BaseException) -> CollectorError:
+    """google.api_core exceptions (by HTTP code) / google.auth errors / requests errors → CollectorError."""
+    import requests
+    from google.api_core import exceptions as api
+    from google.auth import exceptions as auth
+
+    if isinstance(exc, CollectorError):
+        return exc
+    if isinstance(exc, api.GoogleAPICallError):
+        status = int(exc.code or 0) if isinstance(exc.code, int) else None
+        message = exc.message or str(exc)
+        if status == 401:
+            return CollectorError(ErrorKind.AUTH, f"unauthorized: {message}", status=status)
+        if status == 403:
+            return CollectorError(ErrorKind.FORBIDDEN, f"forbidden: {message}", status=status)
+        if status == 429:
+            headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+            return CollectorError(ErrorKind.RATE_LIMITED, f"rate limited: {message}", status=status,
+                                  retry_after=_retry_after(headers.get("Retry-After")))
+        if status is not None and status >= 500:
+            return CollectorError(ErrorKind.UNREACHABLE, f"server error {status}: {message}", status=status)
+        return CollectorError(ErrorKind.UNKNOWN, f"HTTP {status}: {message}", status=status)
+    if isinstance(exc, api.RetryError):
+        return CollectorError(ErrorKind.UNREACHABLE, f"gave up retrying: {exc}")
+    if isinstance(exc, auth.TransportError):
+        return CollectorError(ErrorKind.UNREACHABLE, f"cannot reach the token endpoint: {exc}")
+    if isinstance(exc, auth.GoogleAuthError):
+        return CollectorError(ErrorKind.AUTH, f"Google credentials: {exc}")
+    if isinstance(exc, requests.RequestException | ConnectionError | TimeoutError):
+        return CollectorError(ErrorKind.UNREACHABLE, f"unreachable: {type(exc).__name__}: {exc}")
+    return CollectorError(ErrorKind.UNKNOWN, f"{type(exc).__name__}: {exc}")
+
+
+# --- Azure (azure-core) --------------------------------------------------------------------------------
+
+
+def classify_azure(exc: BaseException) -> CollectorError:
+    """azure.core HttpResponseError (by status) / ServiceRequestError / credential errors → CollectorError."""
+    import requests
+    from azure.core import exceptions as az
+
+    if isinstance(exc, CollectorError):
+        return exc
+    if isinstance(exc, az.ClientAuthenticationError):
+        return CollectorError(ErrorKind.AUTH, f"unauthorized: {_azure_message(exc)}", status=exc.status_code)
+    if isinstance(exc, az.HttpResponseError):
+        status = exc.status_code
+        message = _azure_message(exc)
+        if status == 401:
+            return CollectorError(ErrorKind.AUTH, f"unauthorized: {message}", status=status)
+        if status == 403:
+            return CollectorError(ErrorKind.FORBIDDEN, f"forbidden: {message}", status=status)
+        if status == 429:
+            headers = getattr(exc.response, "headers", None) or {}
+            return CollectorError(ErrorKind.RATE_LIMITED, f"rate limited: {message}", status=status,
+                                  retry_after=_retry_after(headers.get("Retry-After")))
+        if status is not None and status >= 500:
+            return CollectorError(ErrorKind.UNREACHABLE, f"server error {status}: {message}", status=status)
+        return CollectorError(ErrorKind.UNKNOWN, f"HTTP {status}: {message}", status=status)
+    if isinstance(exc, az.ServiceRequestError | az.ServiceResponseError | requests.RequestException
+                  | ConnectionError | TimeoutError):
+        return CollectorError(ErrorKind.UNREACHABLE, f"unreachable: {type(exc).__name__}: {exc}")
+    return CollectorError(ErrorKind.UNKNOWN, f"{type(exc).__name__}: {exc}")
+
+
+def _azure_message(exc: Any) -> str:
+    error = getattr(exc, "error", None)
+    if error is not None and getattr(error, "code", None):
+        return f"{error.code}: {error.message}"
+    return str(getattr(exc, "message", None) or exc).splitlines()[0]

@@ -429,6 +429,10 @@ def _pod_accelerators(pod: Mapping[str, Any]) -> float:
     return total
 
 
+# Node labels naming the node pool / group, per cloud and provisioner, most specific first.
+POOL_LABELS = ("eks.amazonaws.com/nodegroup", "cloud.google.com/gke-nodepool", "kubernetes.azure.com/agentpool",
+               "karpenter.sh/nodepool", "compute.coreweave.com/node-pool", "node.kubernetes.io/pool",
+               "node-pool", "nodepool", "agentpool")
 _ACCELERATOR_RESOURCES = ("nvidia.com/gpu", "amd.com/gpu", "aws.amazon.com/neuron", "aws.amazon.com/neurondevice",
                           "google.com/tpu", "nvidia.com/gpu.shared")
 
@@ -469,9 +473,7 @@ def _capacity(target: ClusterTarget, nodes: list[dict[str, Any]], pods: list[dic
             continue
         labels = str_map(dig(node, "metadata", "labels"))
         guess = accelerators.accelerator_from_pod({}, node_labels=labels)
-        pool = next((labels[k] for k in ("eks.amazonaws.com/nodegroup", "cloud.google.com/gke-nodepool",
-                                         "kubernetes.azure.com/agentpool", "karpenter.sh/nodepool",
-                                         "node.kubernetes.io/pool") if labels.get(k)), None)
+        pool = next((labels[k] for k in POOL_LABELS if labels.get(k)), None)
         out.append(GpuNode(
             cluster=target.name, name=name, cloud=target.cloud, region=target.region, pool=pool,
             instance_type=labels.get("node.kubernetes.io/instance-type") or labels.get("beta.kubernetes.io/instance-type"),

@@ -152,6 +152,24 @@ def _private_file(content: str) -> str:
 
 
 _KUBECONFIG_SECRETS = ("kubeconfig",)
+
+
+def _cloud_providers() -> dict[str, Provider]:
+    """AWS, GCP and Azure (collectors/aws.py, gcp.py, azure.py; their client libraries load on first crawl)."""
+    from collectors.aws import AWS_SCHEMA, AWS_SECRETS, AwsCollector
+    from collectors.azure import AZURE_SCHEMA, AZURE_SECRETS, AzureCollector
+    from collectors.gcp import GCP_SCHEMA, GCP_SECRETS, GcpCollector
+
+    return {
+        "aws": Provider("aws", "AWS (EKS + SageMaker)", AwsCollector, AWS_SCHEMA, AWS_SECRETS,
+                        "EKS clusters and SageMaker endpoints of one account, in the configured regions"),
+        "gcp": Provider("gcp", "Google Cloud (GKE)", GcpCollector, GCP_SCHEMA, GCP_SECRETS,
+                        "GKE clusters of the configured projects"),
+        "azure": Provider("azure", "Azure (AKS)", AzureCollector, AZURE_SCHEMA, AZURE_SECRETS,
+                          "AKS clusters of the configured subscriptions, through their user kubeconfig"),
+    }
+
+
 PROVIDERS: dict[str, Provider] = {
     "kubernetes": Provider("kubernetes", "Kubernetes (kubeconfig)", KubeconfigCollector, KUBECONFIG_SCHEMA,
                            _KUBECONFIG_SECRETS, "contexts of a kubeconfig, or the cluster Footprint runs in"),
@@ -161,6 +179,7 @@ PROVIDERS: dict[str, Provider] = {
                        "Nebius managed Kubernetes through its kubeconfig"),
     "lambda": Provider("lambda", "Lambda", LambdaCollector, KUBECONFIG_SCHEMA, _KUBECONFIG_SECRETS,
                        "Lambda clusters through their kubeconfig"),
+    **_cloud_providers(),
 }
 
 

@@ -18,6 +18,7 @@ KNOWN_ENV = {
     "DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "SECRET_KEY", "FOOTPRINT_FERNET_KEY",
     "FOOTPRINT_DEBUG", "FOOTPRINT_EMBEDDED", "FOOTPRINT_ALLOWED_HOSTS", "FOOTPRINT_LOG_LEVEL",
     "FOOTPRINT_BASE_URL", "FOOTPRINT_CSRF_TRUSTED_ORIGINS", "FOOTPRINT_DATA_DIR",
+    "FOOTPRINT_CRAWL_TIME_LIMIT",
 }
 # A misspelt FOOTPRINT_* variable is an error, not a silent default.
 _unknown = sorted(k for k in os.environ if k.startswith("FOOTPRINT_") and k not in KNOWN_ENV)
@@ -137,14 +138,33 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
-# Celery: no broker configured -> tasks run eagerly in the calling process (embedded mode).
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Celery: no broker configured -> tasks run eagerly in the calling process (embedded mode). Under pytest
+# always: a test that needs a real broker and worker starts its own (tests/footprint/inventory/test_worker.py).
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL or TESTING
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+
+def _seconds(name: str, default: int, minimum: int) -> int:
+    raw = os.environ.get(name) or str(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number of seconds, not {raw!r}") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum} seconds, not {value}")
+    return value
+
+
+# One crawl of one source: the worker's hard time limit. The soft limit comes a minute earlier (the crawl
+# is recorded as failed, nothing ended); the crawl lock is considered abandoned a minute after the hard one.
+CRAWL_TIME_LIMIT = _seconds("FOOTPRINT_CRAWL_TIME_LIMIT", 1800, minimum=120)
+CRAWL_SOFT_TIME_LIMIT = CRAWL_TIME_LIMIT - 60
+CRAWL_LOCK_TIMEOUT = CRAWL_TIME_LIMIT + 60
 
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

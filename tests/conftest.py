@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -65,3 +66,17 @@ def file_source(db):
     from footprint.inventory.models import Source
 
     return Source.objects.create(name="fleet", kind="file")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    """On SQLite the test database is a file, not memory, so that a real Celery worker process (the
+    Redis worker test) can open the database the test writes. The pid keeps concurrent runs apart."""
+    import tempfile
+    from pathlib import Path
+
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        db.setdefault("TEST", {})["NAME"] = str(Path(tempfile.gettempdir()) / f"footprint-test-{os.getpid()}.sqlite3")

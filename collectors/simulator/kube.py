@@ -110,8 +110,12 @@ class KubeHandler(BaseHTTPRequestHandler):
         reply: Reply | None = None
         try:
             if not path.startswith(PREFIX):
-                raise failure(404, "NotFound", "the server could not find the requested resource "
-                                               f"(serve clusters under {PREFIX}<name>)")
+                # GKE, ARM and the token endpoints share the port (clouds.py), at the paths the real APIs use
+                reply = fleet.cloud_reply(method, path, parse_qs(url.query), self.headers, body)
+                if reply is None:
+                    raise failure(404, "NotFound", "the server could not find the requested resource "
+                                                   f"(serve clusters under {PREFIX}<name>)")
+                raise reply
             name, _, rest = path[len(PREFIX):].partition("/")
             runtime = fleet.runtime(name)
             if runtime is None:
@@ -145,7 +149,7 @@ class KubeHandler(BaseHTTPRequestHandler):
         if applies and knobs.latency_ms:
             self.server.fleet.stopping.wait(knobs.latency_ms / 1000)
         token = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
-        if token != runtime.cluster.token:
+        if token != runtime.cluster.token and not self.server.fleet.accepts_token(runtime.cluster, token):
             raise failure(401, "Unauthorized", "Unauthorized")
         denial = faults.denial(resource=route.resource_name, namespace=route.namespace,
                                all_namespaces=route.all_namespaces,

@@ -27,6 +27,9 @@
                   - {name: site, namespace: web, preset: web, replicas: 2}       # not serving
                   - manifest: {apiVersion: v1, kind: ConfigMap, metadata: {name: x, namespace: web}}
                     pool: a10g                                                   # raw object, any kind
+            sagemaker:                     # AWS only: SageMaker real-time endpoints (served by moto)
+              - {name: chat-sm, model: meta-llama/Llama-3.1-8B-Instruct, instanceType: ml.g5.2xlarge,
+                 instanceCount: 2, tags: {team: search, environment: prod}, createdAt: "2026-08-01T09:00:00Z"}
 
 Workload keys: name, namespace (default "default"), kind (Deployment | StatefulSet | InferenceService |
 RayService | NIMService | LeaderWorkerSet | Workspace | SeldonDeployment | Model | Job; a preset brings
@@ -36,6 +39,13 @@ ask for the pool: a nodeSelector on the accelerator label, on the pool label, on
 nothing at all, the pods merely running there), team, labels, annotations, hpa {min, max}, keda {min, max},
 createdAt, args (extra engine args), env (extra env), size (LeaderWorkerSet pods per replica), preset
 (engines.PRESETS), manifest (a raw Kubernetes object; with `pool`, its pods run in that pool).
+Node pool `autoscaling: {min, max}` is what the cloud API reports (EKS scalingConfig, GKE autoscaling,
+AKS minCount/maxCount); the pool still runs `count` nodes.
+
+SageMaker endpoint keys: name, tags, createdAt, and either one variant's keys inline or `variants:` (a list
+of them): name (default AllTraffic), model (Hugging Face id → HF_MODEL_ID), engine (tgi | tei | vllm:
+the AWS/Hugging Face DLC image; custom: give `image`), image, modelData (s3:// artifacts), env,
+instanceType (ml.*), instanceCount, weight, autoscaling {min, max}.
 Unknown keys are errors: a misspelt knob must not silently do nothing.
 """
 
@@ -81,6 +91,34 @@ class NodePool:
     karpenter: bool = False
     gfd: bool = False
     spot: bool = False
+    autoscaling: tuple[int, int] | None = None   # (min, max) as the cloud's node pool API reports it
+
+
+SAGEMAKER_ENGINES = ("tgi", "tei", "vllm", "custom")
+
+
+@dataclass(slots=True, eq=False)
+class SageMakerVariant:
+    name: str = "AllTraffic"
+    model: str | None = None
+    engine: str = "tgi"
+    image: str | None = None
+    model_data: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    instance_type: str = "ml.g5.2xlarge"
+    instance_count: int = 1
+    weight: float = 1.0
+    autoscaling: tuple[int, int] | None = None
+
+
+@dataclass(slots=True, eq=False)
+class SageMakerEndpoint:
+    name: str
+    region: str
+    account: str | None = None
+    variants: list[SageMakerVariant] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+    created_at: str | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -153,6 +191,7 @@ class Scenario:
     clusters: list[Cluster]
     seed: int = 0
     epoch: str = DEFAULT_EPOCH
+    sagemaker: list[SageMakerEndpoint] = field(default_factory=list)
 
     def cluster(self, name: str) -> Cluster:
         for cluster in self.clusters:
@@ -185,6 +224,7 @@ def scenario_from_dict(document: dict[str, Any], *, default_name: str = "scenari
     doc = _keys(document, "scenario", {"name", "seed", "epoch", "clouds"})
     seed = int(doc.get("seed", 0))
     clusters: list[Cluster] = []
+    endpoints: list[SageMakerEndpoint] = []
     for cloud, cloud_doc in (doc.get("clouds") or {}).items():
         if cloud not in CLOUDS:
             raise ScenarioError(f"unknown cloud {cloud!r} (known: {', '.join(CLOUDS)})")
@@ -192,11 +232,15 @@ def scenario_from_dict(document: dict[str, Any], *, default_name: str = "scenari
                                                          "regions"})
         ids = {k: cloud_doc.get(k) for k in ("account", "project", "subscription", "resource_group")}
         for region, region_doc in (cloud_doc.get("regions") or {}).items():
-            region_doc = _keys(region_doc, f"region {region}", {"clusters"})
+            region_doc = _keys(region_doc, f"region {region}", {"clusters", "sagemaker"})
             for cluster_doc in region_doc.get("clusters") or []:
                 clusters.append(_cluster(cluster_doc, cloud=cloud, region=str(region), ids=ids, seed=seed))
+            if region_doc.get("sagemaker") and cloud != "aws":
+                raise ScenarioError(f"region {region}: `sagemaker` endpoints live in the aws cloud only")
+            for endpoint_doc in region_doc.get("sagemaker") or []:
+                endpoints.append(_endpoint(endpoint_doc, region=str(region), account=ids["account"]))
     scenario = Scenario(name=str(doc.get("name", default_name)), clusters=clusters, seed=seed,
-                        epoch=str(doc.get("epoch", DEFAULT_EPOCH)))
+                        epoch=str(doc.get("epoch", DEFAULT_EPOCH)), sagemaker=endpoints)
     validate(scenario)
     return scenario
 
@@ -222,6 +266,28 @@ def validate(scenario: Scenario) -> None:
         names: set[tuple[str, str, str]] = set()
         for w in cluster.workloads:
             _validate_workload(cluster, w, names)
+    endpoints: set[tuple[str | None, str, str]] = set()
+    for endpoint in scenario.sagemaker:
+        key = (endpoint.account, endpoint.region, endpoint.name)
+        if key in endpoints or not re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", endpoint.name):
+            raise ScenarioError(f"SageMaker endpoint name {endpoint.name!r} is duplicated or not valid")
+        endpoints.add(key)
+        _validate_endpoint(endpoint)
+
+
+def _validate_endpoint(endpoint: SageMakerEndpoint) -> None:
+    if not endpoint.variants or len({v.name for v in endpoint.variants}) != len(endpoint.variants):
+        raise ScenarioError(f"SageMaker endpoint {endpoint.name}: give one or more variants with distinct names")
+    for variant in endpoint.variants:
+        where = f"SageMaker endpoint {endpoint.name}, variant {variant.name}"
+        if variant.engine not in SAGEMAKER_ENGINES:
+            raise ScenarioError(f"{where}: engine must be one of {', '.join(SAGEMAKER_ENGINES)}")
+        if variant.engine == "custom" and not variant.image:
+            raise ScenarioError(f"{where}: a custom engine needs `image`")
+        if not variant.instance_type.startswith("ml."):
+            raise ScenarioError(f"{where}: instanceType {variant.instance_type!r} is not a SageMaker type (ml.*)")
+        if variant.instance_count < 1:
+            raise ScenarioError(f"{where}: instanceCount must be at least 1")
 
 
 def _validate_workload(cluster: Cluster, w: Workload, names: set[tuple[str, str, str]]) -> None:
@@ -254,7 +320,9 @@ def _validate_workload(cluster: Cluster, w: Workload, names: set[tuple[str, str,
 _CLUSTER_KEYS = {"name", "provider", "token", "version", "operators", "faults", "node_pools", "workloads",
                  "account", "project", "subscription", "resource_group", "cloud", "region"}
 _POOL_KEYS = {"name", "count", "instance_type", "accelerator", "gpus_per_node", "labels", "taints", "karpenter",
-              "gfd", "spot"}
+              "gfd", "spot", "autoscaling"}
+_VARIANT_KEYS = {"name", "model", "engine", "image", "model_data", "env", "instance_type", "instance_count", "weight",
+                 "autoscaling"}
 _WORKLOAD_KEYS = {"name", "namespace", "kind", "engine", "model", "revision", "image", "replicas", "ready", "gpus",
                   "pool", "placement", "team", "labels", "annotations", "hpa", "keda", "created_at", "args", "env",
                   "size", "preset", "manifest"}
@@ -279,8 +347,40 @@ def _cluster(doc: Any, *, cloud: str, region: str, ids: dict[str, Any], seed: in
 
 def _pool(doc: Any) -> NodePool:
     doc = _keys(doc, "node pool", _POOL_KEYS)
+    if doc.get("autoscaling") is not None:
+        doc["autoscaling"] = _bounds(doc["autoscaling"], "node pool autoscaling")
     return NodePool(**{**doc, "name": str(doc["name"]), "count": int(doc.get("count", 1)),
                        "labels": {str(k): str(v) for k, v in (doc.get("labels") or {}).items()}})
+
+
+def _bounds(doc: Any, what: str) -> tuple[int, int]:
+    bounds = _keys(doc, what, {"min", "max"})
+    return int(bounds.get("min", 1)), int(bounds["max"])
+
+
+def _endpoint(doc: Any, *, region: str, account: Any) -> SageMakerEndpoint:
+    doc = _keys(doc, "SageMaker endpoint", {"name", "tags", "created_at", "variants", *(_VARIANT_KEYS - {"name"})})
+    if not doc.get("name"):
+        raise ScenarioError("SageMaker endpoint: `name` is required")
+    inline = {k: v for k, v in doc.items() if k in _VARIANT_KEYS and k != "name"}
+    if inline and doc.get("variants"):
+        raise ScenarioError(f"SageMaker endpoint {doc['name']}: give `variants` or one variant's keys, not both")
+    variants = [_variant(v) for v in doc.get("variants") or [inline]]
+    return SageMakerEndpoint(
+        name=str(doc["name"]), region=region, account=str(account) if account is not None else None,
+        variants=variants, tags={str(k): str(v) for k, v in (doc.get("tags") or {}).items()},
+        created_at=str(doc["created_at"]) if doc.get("created_at") is not None else None)
+
+
+def _variant(doc: Any) -> SageMakerVariant:
+    doc = _keys(doc, "SageMaker variant", _VARIANT_KEYS)
+    if doc.get("autoscaling") is not None:
+        doc["autoscaling"] = _bounds(doc["autoscaling"], "variant autoscaling")
+    doc["env"] = {str(k): str(v) for k, v in (doc.get("env") or {}).items()}
+    for key in ("name", "model", "image", "model_data", "instance_type", "engine"):
+        if doc.get(key) is not None:
+            doc[key] = str(doc[key])
+    return SageMakerVariant(**doc)
 
 
 def _workload(doc: Any) -> Workload:
@@ -293,8 +393,7 @@ def _workload(doc: Any) -> Workload:
     doc = _keys(doc, "workload", _WORKLOAD_KEYS)
     for scaler in ("hpa", "keda"):
         if doc.get(scaler) is not None:
-            bounds = _keys(doc[scaler], scaler, {"min", "max"})
-            doc[scaler] = (int(bounds.get("min", 1)), int(bounds["max"]))
+            doc[scaler] = _bounds(doc[scaler], scaler)
     doc["args"] = tuple(str(a) for a in doc.get("args") or ())
     for key in ("name", "namespace", "model", "revision", "created_at"):
         if doc.get(key) is not None:

@@ -4,6 +4,10 @@
         path = sim.kubeconfig(tmp_path / "kubeconfig")       # one context per cluster
         sim.set_faults("prod-use1", throttle=2, retry_after=1)
         api = kubernetes.config.new_client_from_config(config_file=str(path), context="prod-use1")
+
+    with FleetSimulator(load_scenario("smoke"), clouds=True) as sim:   # + GKE, ARM, AWS (moto): clouds.py
+        sources = sim.cloud_sources()                                 # kind, settings, credentials per source
+        sim.set_cloud_faults("gcp:acme-ml-prod", forbidden=True)
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ from typing import Any
 
 import yaml
 
+from collectors.simulator.clouds import CloudAPIs, CloudRequest
 from collectors.simulator.faults import Faults, FaultState
-from collectors.simulator.kube import PREFIX, KubeServer
+from collectors.simulator.kube import PREFIX, KubeServer, Reply
 from collectors.simulator.scenario import Cluster, Scenario
 from collectors.simulator.store import ClusterStore
 
@@ -47,8 +52,9 @@ class ClusterRuntime:
 
 
 class FleetSimulator:
-    def __init__(self, scenario: Scenario, *, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, scenario: Scenario, *, host: str = "127.0.0.1", port: int = 0, clouds: bool = False):
         self.scenario = scenario
+        self.clouds: CloudAPIs | None = CloudAPIs(self) if clouds else None
         self.host, self._port = host, port
         self.stopping = threading.Event()
         self._server: KubeServer | None = None
@@ -71,11 +77,19 @@ class FleetSimulator:
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name=f"fleet-simulator:{self._port}", daemon=True)
         self._thread.start()
+        if self.clouds is not None:
+            try:
+                self.clouds.start()
+            except BaseException:
+                self.stop()
+                raise
         return self
 
     def stop(self) -> None:
         if self._server is None:
             return
+        if self.clouds is not None:
+            self.clouds.stop()
         self.stopping.set()  # wakes stalled and slow requests
         self._server.shutdown()
         self._server.server_close()
@@ -119,7 +133,13 @@ class FleetSimulator:
         A cluster whose faults say `refused` when this is written points at a closed port, so its
         clients meet a real ECONNREFUSED; one refused later is answered with connection resets.
         """
-        names = clusters or self.cluster_names
+        doc = self.kubeconfig_document(clusters or self.cluster_names, current=current)
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(yaml.safe_dump(doc, sort_keys=False))
+        return target
+
+    def kubeconfig_document(self, names: list[str], *, current: str | None = None) -> dict[str, Any]:
         dead = _closed_port(self.host) if any(self._runtime(n).faults.faults.refused for n in names) else None
         doc: dict[str, Any] = {"apiVersion": "v1", "kind": "Config", "preferences": {},
                                "current-context": current or names[0], "clusters": [], "users": [], "contexts": []}
@@ -129,10 +149,43 @@ class FleetSimulator:
             doc["clusters"].append({"name": name, "cluster": {"server": server}})
             doc["users"].append({"name": f"{name}-crawler", "user": {"token": self.token(name)}})
             doc["contexts"].append({"name": name, "context": {"cluster": name, "user": f"{name}-crawler"}})
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(yaml.safe_dump(doc, sort_keys=False))
-        return target
+        return doc
+
+    # --- clouds (clouds.py; only with clouds=True) ---------------------------------------------------
+
+    def cloud_sources(self, *, kubeconfig: str | Path | None = None) -> list[dict[str, Any]]:
+        """Footprint sources (name, kind, settings, credentials) that crawl this fleet through its clouds;
+        with the path of a kubeconfig this simulator wrote, also the kubeconfig sources of the other clusters."""
+        return self._clouds().sources(kubeconfig=str(kubeconfig) if kubeconfig else None)
+
+    @property
+    def aws_url(self) -> str:
+        aws = self._clouds().aws
+        if aws is None:
+            raise RuntimeError("the simulator serves no AWS (no eks cluster or sagemaker endpoint, or not started)")
+        return aws.url
+
+    def set_cloud_faults(self, key: str, **knobs: Any) -> Faults:
+        """Faults of a cloud scope: gcp:<project>, azure:<subscription>, aws:<region>, aws:<account>."""
+        return self._clouds().set_faults(key, **knobs)
+
+    def clear_cloud_faults(self) -> None:
+        self._clouds().clear_faults()
+
+    def cloud_requests(self, api: str | None = None) -> list[CloudRequest]:
+        return [r for r in self._clouds().requests if api is None or r.api == api]
+
+    def cloud_reply(self, method: str, path: str, query: dict[str, list[str]], headers: Any,
+                    body: bytes) -> Reply | None:
+        return self.clouds.handle(method, path, query, headers, body) if self.clouds is not None else None
+
+    def accepts_token(self, cluster: Cluster, token: str) -> bool:
+        return self.clouds is not None and bool(token) and self.clouds.accepts_kube_token(cluster, token)
+
+    def _clouds(self) -> CloudAPIs:
+        if self.clouds is None:
+            raise RuntimeError("start the simulator with clouds=True to serve the cloud APIs")
+        return self.clouds
 
     # --- faults and inspection -------------------------------------------------------------------
 

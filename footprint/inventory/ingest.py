@@ -12,6 +12,9 @@ UPDATEs and ``UPDATE .. FROM (VALUES ..)`` (``bulk.py``; Django's bulk_update is
 - live, unseen, its (cluster, namespace) had an error   → marked stale with the error message
 - live, unseen, covered by a scope and no error there   → ended, open revision closed
 - live, unseen, neither                                  → left alone
+
+The crawl's GPU nodes and pending GPU pods are written in the same transaction (``capacity.py``), and
+the source's health (``source_health_record``) too: one place decides what a crawl's status means.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from django.utils.text import slugify
 
 from collectors.spec import CrawlError, CrawlResult, ModelSpec, Owner
 from footprint.inventory.bulk import rows_update, update_from_supported, values_update
+from footprint.inventory.capacity import capacity_clusters, capacity_record
 from footprint.inventory.choices import CrawlStatus
 from footprint.inventory.models import (
     Cluster,
@@ -141,7 +145,8 @@ def deployments_reconcile(
     with transaction.atomic():
         rules = list(OwnershipRule.objects.filter(enabled=True).select_related("team").order_by("priority", "id"))
         observed = _observe(result.specs, rules=rules, crawl_time=crawl_time)
-        refs = _references_ensure(source=source, observed=observed.values())
+        refs = _references_ensure(source=source, observed=observed.values(),
+                                  capacity=capacity_clusters(result=result))
         live = {
             row.key: row
             for row in map(
@@ -202,13 +207,14 @@ def deployments_reconcile(
             status = CrawlStatus.PARTIAL if result.scopes else CrawlStatus.FAILED
         run = _run_record(source=source, result=result, run=run, status=status, counts=counts,
                           specs_seen=len(observed), now=now)
-        _source_record(source=source, status=status, at=crawl_time)
+        gpu_nodes, pending_pods = capacity_record(source=source, result=result, run=run, at=crawl_time)
+        source_health_record(source=source, status=status, at=crawl_time)
 
     logger.info(
         "inventory.reconciled source=%s run=%s status=%s specs=%d new=%d reopened=%d changed=%d "
-        "unchanged=%d ended=%d stale=%d errors=%d",
+        "unchanged=%d ended=%d stale=%d errors=%d gpu_nodes=%d pending_gpu_pods=%d",
         source.name, run.pk, status, len(observed), counts.new, counts.reopened, counts.changed,
-        counts.unchanged, counts.ended, counts.stale, len(result.errors),
+        counts.unchanged, counts.ended, counts.stale, len(result.errors), gpu_nodes, pending_pods,
     )
     return run
 
@@ -243,9 +249,11 @@ def _error_for(errors: Sequence[CrawlError], *, cluster: str, namespace: str) ->
 # --- referenced rows: clusters, models, teams ------------------------------------------------
 
 
-def _references_ensure(*, source: Source, observed: Iterable[_Observed]) -> _References:
-    """Get-or-create, in bulk, the clusters, models and teams the specs name."""
-    clusters: dict[str, tuple[str, str]] = {}
+def _references_ensure(*, source: Source, observed: Iterable[_Observed],
+                       capacity: dict[str, tuple[str, str]] | None = None) -> _References:
+    """Get-or-create, in bulk, the clusters, models and teams the specs name, and the clusters that only
+    the capacity rows name (``capacity``: name → (cloud, region))."""
+    clusters: dict[str, tuple[str, str]] = dict(capacity or {})
     models: set[str] = set()
     teams: dict[str, Owner] = {}
     for obs in observed:
@@ -471,12 +479,14 @@ def _run_record(*, source: Source, result: CrawlResult, run: CrawlRun | None, st
     return run
 
 
-def _source_record(*, source: Source, status: str, at: datetime) -> None:
+def source_health_record(*, source: Source, status: str, at: datetime) -> None:
+    """The one place a crawl's outcome moves a source's health. Failed: one more consecutive failure.
+    OK or partial: the source was reached, failures reset (a partial crawl's errors live on its run and
+    as stale marks on the deployments it could not see)."""
     source.last_crawl_at = at
     if status == CrawlStatus.FAILED:
         source.consecutive_failures += 1
     else:
-        # A partial crawl still reached the source; its errors live on the run and as stale marks.
         source.consecutive_failures = 0
         source.last_success_at = at
     source.save(update_fields=["last_crawl_at", "last_success_at", "consecutive_failures"])

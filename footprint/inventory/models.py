@@ -1,5 +1,6 @@
 """Inventory: where models are served (Source, Cluster), who owns them (Team, OwnershipRule), what is served
-(Model, Deployment with its DeploymentRevision history) and how each crawl went (CrawlRun).
+(Model, Deployment with its DeploymentRevision history), how each crawl went (CrawlRun) and the GPU
+capacity each crawl saw (GpuNodeSnapshot, PendingGpuPodSnapshot).
 
 Rows are written by ``footprint.inventory.ingest.deployments_reconcile`` only; the admin edits sources,
 teams and ownership rules, never deployments.
@@ -7,6 +8,7 @@ teams and ownership rules, never deployments.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from fnmatch import fnmatchcase
 
 from django.db import models
@@ -18,7 +20,12 @@ from footprint.inventory import choices
 
 
 class Source(models.Model):
-    """One configured place to crawl: a kubeconfig, a cloud account, a GPU cloud, or a file feed."""
+    """One configured place to crawl: a kubeconfig, a cloud account, a GPU cloud, or a file feed.
+
+    Created, changed and deleted through ``footprint.inventory.sources`` (which validates settings and
+    credentials against the provider and keeps the beat schedule in step), never with a bare save().
+    ``credentials`` is a JSON object whose keys are the provider's ``secret_fields``.
+    """
 
     name = models.SlugField(max_length=100, unique=True)
     kind = models.CharField(max_length=20, choices=choices.SourceKind.choices)
@@ -30,6 +37,10 @@ class Source(models.Model):
     last_success_at = models.DateTimeField(null=True, blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    schedule = models.OneToOneField(
+        "django_celery_beat.PeriodicTask", on_delete=models.SET_NULL, null=True, blank=True, editable=False,
+        related_name="+", help_text="The beat entry that crawls this source; kept in sync by the source services.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -43,6 +54,11 @@ class Cluster(models.Model):
     name = models.CharField(max_length=253)
     cloud = models.CharField(max_length=20, choices=choices.CLOUD_CHOICES, default="unknown")
     region = models.CharField(max_length=64, blank=True, default="")
+    capacity_run = models.ForeignKey(
+        "CrawlRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="The latest crawl that listed this cluster completely: its GPU node snapshots are the "
+                  "cluster's current capacity.",
+    )
 
     class Meta:
         ordering = ["source__name", "name"]
@@ -264,9 +280,22 @@ class CrawlRun(models.Model):
     class Meta:
         ordering = ["-started_at", "-id"]
         indexes = [models.Index(fields=["source", "-started_at"], name="inv_crawl_source_started_idx")]
+        constraints = [
+            # The crawl lock (footprint.inventory.crawl): inserting a running run is taking the lock, so
+            # the database itself refuses a second running crawl of one source, from any process.
+            models.UniqueConstraint(
+                fields=["source"], condition=Q(status="running"), name="inventory_crawlrun_one_running"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.source_id} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.finished_at is None or self.started_at is None:
+            return None
+        return self.finished_at - self.started_at
 
     def summary(self) -> str:
         reopened = f" ({self.deployments_reopened} reopened)" if self.deployments_reopened else ""
@@ -275,3 +304,69 @@ class CrawlRun(models.Model):
             f"{self.deployments_new} new{reopened}, {self.deployments_changed} changed, "
             f"{self.deployments_unchanged} unchanged, {self.deployments_ended} ended{stale}"
         )
+
+
+class GpuNodeSnapshot(models.Model):
+    """One accelerator node as one crawl saw it. Written only for clusters that crawl listed completely,
+    so a cluster's snapshots from one run are the whole of its GPU capacity at ``observed_at``; the
+    current capacity is the set whose run is ``Cluster.capacity_run`` (selectors.capacity_current)."""
+
+    run = models.ForeignKey(CrawlRun, on_delete=models.CASCADE, related_name="gpu_node_snapshots")
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="gpu_node_snapshots")
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="gpu_node_snapshots")
+    cluster_name = models.CharField(max_length=253)
+    observed_at = models.DateTimeField()
+    node = models.CharField(max_length=253)
+    cloud = models.CharField(max_length=20, choices=choices.CLOUD_CHOICES, default="unknown")
+    region = models.CharField(max_length=64, blank=True, default="")
+    pool = models.CharField(max_length=253, blank=True, default="")
+    instance_type = models.CharField(max_length=100, blank=True, default="")
+    accelerator_type = models.CharField(
+        max_length=32, choices=choices.ACCELERATOR_CHOICES, blank=True, default=""
+    )
+    allocatable = models.FloatField(default=0, help_text="Accelerators the node offers.")
+    requested = models.FloatField(default=0, help_text="Accelerators requested by pods scheduled on it.")
+    serving_requested = models.FloatField(default=0, help_text="... of which by model-serving workloads.")
+    pods = models.PositiveIntegerField(default=0, help_text="Pods using accelerators on it.")
+
+    class Meta:
+        ordering = ["cluster_name", "node"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "cluster", "node"], name="inventory_gpunode_unique_run_node"),
+        ]
+        indexes = [
+            models.Index(fields=["cluster", "observed_at"], name="inv_gpunode_cluster_time_idx"),
+            models.Index(fields=["source", "observed_at"], name="inv_gpunode_source_time_idx"),
+            models.Index(fields=["observed_at"], name="inv_gpunode_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cluster_name}/{self.node}"
+
+    @property
+    def idle(self) -> float:
+        return max(self.allocatable - self.requested, 0.0)
+
+
+class PendingGpuPodSnapshot(models.Model):
+    """A pod waiting for accelerators no node gave it, as one crawl saw it (same coverage rule)."""
+
+    run = models.ForeignKey(CrawlRun, on_delete=models.CASCADE, related_name="pending_gpu_pods")
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="pending_gpu_pods")
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="pending_gpu_pods")
+    cluster_name = models.CharField(max_length=253)
+    observed_at = models.DateTimeField()
+    namespace = models.CharField(max_length=253, blank=True, default="")
+    name = models.CharField(max_length=253)
+    requested = models.FloatField(default=0)
+    reason = models.CharField(max_length=1000, blank=True, default="")
+
+    class Meta:
+        ordering = ["cluster_name", "namespace", "name"]
+        indexes = [
+            models.Index(fields=["cluster", "observed_at"], name="inv_pendpod_cluster_time_idx"),
+            models.Index(fields=["observed_at"], name="inv_pendpod_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cluster_name}/{self.namespace}/{self.name}"

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 
 from collectors.spec import ModelSpec
-from footprint.inventory.models import CrawlRun, Deployment, DeploymentRevision, Source
+from footprint.inventory.models import (
+    CrawlRun,
+    Deployment,
+    DeploymentRevision,
+    GpuNodeSnapshot,
+    PendingGpuPodSnapshot,
+    Source,
+)
 
 
 def deployments_current(
@@ -57,6 +64,55 @@ def crawl_runs_recent(*, source: Source | None = None, limit: int = 20) -> Query
     if source is not None:
         runs = runs.filter(source=source)
     return runs.order_by("-started_at", "-id")[:limit]
+
+
+def capacity_current(*, source: Source | str | None = None, cluster: str | None = None) -> QuerySet[GpuNodeSnapshot]:
+    """The GPU nodes of every cluster as the latest crawl that listed that cluster completely saw them.
+
+    A cluster that is down keeps the capacity of its last good crawl; one query whatever the fleet size.
+    """
+    rows = GpuNodeSnapshot.objects.filter(run_id=F("cluster__capacity_run_id")).select_related("source", "cluster")
+    return _by_place(rows, source=source, cluster=cluster, region=None).order_by("cluster_name", "node")
+
+
+def pending_gpu_pods_current(*, source: Source | str | None = None,
+                             cluster: str | None = None) -> QuerySet[PendingGpuPodSnapshot]:
+    """Pods waiting for accelerators, per cluster from the same crawl as ``capacity_current``."""
+    rows = PendingGpuPodSnapshot.objects.filter(run_id=F("cluster__capacity_run_id")).select_related("source")
+    return _by_place(rows, source=source, cluster=cluster, region=None).order_by("cluster_name", "namespace", "name")
+
+
+def capacity_by_cluster(*, source: Source | str | None = None) -> list[dict]:
+    """Current capacity per cluster and accelerator type: nodes, idle nodes, GPUs allocatable, requested
+    and requested by serving workloads, and when it was observed. One query."""
+    rows = capacity_current(source=source).order_by()
+    return list(
+        rows.values("cluster_name", "accelerator_type", "observed_at")
+        .annotate(nodes=Count("id"), idle_nodes=Count("id", filter=Q(requested=0)),
+                  allocatable=Sum("allocatable"), requested=Sum("requested"),
+                  serving_requested=Sum("serving_requested"))
+        .order_by("cluster_name", "accelerator_type")
+    )
+
+
+def sources_with_health() -> QuerySet[Source]:
+    """Sources with ``last_status`` / ``last_started_at`` (their latest run) and their beat schedule joined:
+    a constant number of queries for any number of sources."""
+    latest = CrawlRun.objects.filter(source=OuterRef("pk")).order_by("-started_at", "-id")
+    return Source.objects.select_related("schedule__interval").annotate(
+        last_status=Subquery(latest.values("status")[:1]),
+        last_started_at=Subquery(latest.values("started_at")[:1]),
+    ).order_by("name")
+
+
+def source_next_crawl_at(*, source: Source):
+    """When beat will next crawl ``source`` (``None``: not scheduled). A schedule that never ran is due now."""
+    task = source.schedule
+    if task is None or not task.enabled or task.interval is None:
+        return None
+    every = timedelta(**{task.interval.period: task.interval.every})
+    anchor = task.last_run_at or task.start_time
+    return anchor + every if anchor is not None else task.date_changed
 
 
 def _by_place(rows: QuerySet, *, source: Source | str | None, cluster: str | None, region: str | None) -> QuerySet:

@@ -1,7 +1,10 @@
-"""`manage.py simulate --scenario smoke`: serve a simulated fleet in the foreground and write its kubeconfig."""
+"""`manage.py simulate --scenario smoke`: serve a simulated fleet in the foreground and write its kubeconfig
+(and, with --cloud-settings, the settings of the AWS/GCP/Azure sources that crawl it through the cloud APIs)."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import threading
 from pathlib import Path
@@ -31,12 +34,16 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=0, help="0: any free port")
         parser.add_argument("--kubeconfig", default="var/simulator/kubeconfig",
                             help="where to write the kubeconfig (default: %(default)s)")
+        parser.add_argument("--cloud-settings", metavar="PATH",
+                            help="also serve the cloud APIs (GKE, Azure ARM, AWS EKS/SageMaker through moto) and "
+                                 "write the Footprint sources that crawl them (JSON, credentials included) here")
         parser.add_argument("--for", dest="duration", type=float, default=0, metavar="SECONDS",
                             help="stop after this long (default: run until Ctrl-C)")
 
     def handle(self, *args, **options):
         scenario = self._scenario(options)
-        simulator = FleetSimulator(scenario, host=options["host"], port=options["port"])
+        clouds = bool(options.get("cloud_settings"))
+        simulator = FleetSimulator(scenario, host=options["host"], port=options["port"], clouds=clouds)
         try:
             simulator.start()
         except OSError as error:
@@ -46,6 +53,8 @@ class Command(BaseCommand):
                           f"({len(scenario.clusters)} clusters, {scenario.workload_count} workloads)")
         self.stdout.write(f"kubeconfig: {path}  (contexts: {', '.join(simulator.cluster_names[:10])}"
                           f"{', ...' if len(scenario.clusters) > 10 else ''})")
+        if clouds:
+            self._write_cloud_settings(simulator, Path(options["cloud_settings"]), kubeconfig=path)
         self.stdout.write("Ctrl-C to stop" if not options["duration"] else f"stopping in {options['duration']:g}s")
         try:
             threading.Event().wait(options["duration"] or None)
@@ -53,6 +62,16 @@ class Command(BaseCommand):
             pass
         finally:
             simulator.stop()
+
+    def _write_cloud_settings(self, simulator: FleetSimulator, target: Path, *, kubeconfig: Path) -> None:
+        sources = simulator.cloud_sources(kubeconfig=kubeconfig.resolve())
+        document = {"simulator": simulator.url, "sources": sources}
+        if simulator.clouds is not None and simulator.clouds.aws is not None:
+            document["aws"] = simulator.aws_url
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:  # holds credentials
+            json.dump(document, out, indent=2)
+        self.stdout.write(f"cloud settings: {target}  (sources: {', '.join(s['name'] for s in sources)})")
 
     def _scenario(self, options):
         if options["generate"]:
