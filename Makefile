@@ -5,9 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
-DEMO_SOURCE ?= example-gitops
 
-.PHONY: setup demo demo-data test lint bench clean
+.PHONY: setup demo test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,17 +17,10 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# Load the inventory from the example manifests shipped in the repo (a GitOps dump is a source like any other).
-demo-data: setup
-	$(PY) manage.py migrate --noinput
-	mkdir -p var
-	$(PY) manage.py scan examples/manifests --source $(DEMO_SOURCE) --format json > var/demo-specs.json
-	$(PY) manage.py ingest var/demo-specs.json --source $(DEMO_SOURCE)
-	$(PY) manage.py demo_user
-
-demo: demo-data
-	@echo "Model Footprint on http://$(HOST):$(PORT)/  (log in as demo / demo)"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+# The simulated multi-cloud fleet (collectors/simulator/scenarios/demo.yaml) is started in-process,
+# one source per cloud account / GPU cloud is configured, crawled through the real clients, and served.
+demo: setup
+	$(PY) manage.py demo $(HOST):$(PORT)
 
 test: setup
 	$(PY) -m pytest -q

@@ -223,10 +223,14 @@ class KubernetesCrawler:
             result.errors.append(CrawlError(cluster_scope, error.kind, error.message))
             return self._done(target, result, started)
         result.objects_seen = len(objects)
-        if complete:
-            # Errors in single namespaces are recorded against those namespaces: the reconcile keeps
-            # their deployments (stale), and ends unseen ones everywhere else in the cluster.
-            result.scopes.append(cluster_scope)
+        if not complete:
+            # A resource could not be listed at all: what was seen cannot be trusted to describe the
+            # cluster (pods without their Deployments lose placement, CRs lose their runtimes). Report
+            # the errors only; the inventory keeps the cluster's deployments as they were, marked stale.
+            return self._done(target, result, started)
+        # Errors in single namespaces are recorded against those namespaces: the reconcile keeps
+        # their deployments (stale), and ends unseen ones everywhere else in the cluster.
+        result.scopes.append(cluster_scope)
         self._recognise(target, objects, result, source=source, observed_at=observed_at)
         return self._done(target, result, started)
 

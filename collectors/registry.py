@@ -86,7 +86,8 @@ class KubeconfigCollector:
         self.settings = dict(settings)
         self.credentials = dict(credentials)
 
-    def targets(self):
+    def targets(self, workdir: str | None = None):
+        """Cluster targets; a kubeconfig kept in credentials is written under `workdir` (private, temporary)."""
         from collectors.kubernetes import ClusterTarget, targets_from_kubeconfig
 
         cloud = self.settings.get("cloud") or self.default_cloud
@@ -95,7 +96,9 @@ class KubeconfigCollector:
                                   cloud=cloud, region=self.settings.get("region"), in_cluster=True)]
         path = self.settings.get("kubeconfigPath")
         if self.credentials.get("kubeconfig"):
-            path = _private_file(self.credentials["kubeconfig"])
+            if workdir is None:
+                raise CollectorError(ErrorKind.INVALID_INPUT, "a kubeconfig from credentials needs a work directory")
+            path = _private_file(self.credentials["kubeconfig"], workdir)
         if not path:
             raise CollectorError(ErrorKind.INVALID_INPUT,
                                  "a kubeconfig source needs settings.kubeconfigPath, settings.inCluster, "
@@ -118,7 +121,9 @@ class KubeconfigCollector:
             max_concurrency=int(self.settings.get("maxConcurrency", 16)),
             progress=(lambda part: progress(_progress_line(part))) if progress else None,
         )
-        return crawler.crawl(self.targets(), source=self.name)
+        # The secret kubeconfig lives only as long as the crawl, in a directory only this user can read.
+        with tempfile.TemporaryDirectory(prefix="footprint-crawl-") as workdir:
+            return crawler.crawl(self.targets(workdir), source=self.name)
 
 
 class CoreWeaveCollector(KubeconfigCollector):
@@ -143,9 +148,10 @@ def _progress_line(part) -> str:
     return line
 
 
-def _private_file(content: str) -> str:
-    """A kubeconfig kept in credentials is written to a file only this process can read."""
-    handle, path = tempfile.mkstemp(prefix="footprint-kubeconfig-", suffix=".yaml")
+def _private_file(content: Any, workdir: str) -> str:
+    """Write a kubeconfig kept in credentials to a file only this process's user can read."""
+    path = os.path.join(workdir, "kubeconfig.yaml")
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(handle, "w") as out:
         out.write(content if isinstance(content, str) else json.dumps(content))
     return path

@@ -177,5 +177,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("FOOTPRINT_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # client libraries log every HTTP exchange at INFO
+        "azure": {"level": "WARNING"},
+        "botocore": {"level": "WARNING"},
+        "werkzeug": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+    },
 }

@@ -137,6 +137,7 @@ def test_an_expired_continue_token_every_time_is_a_partial_listing(fleet):
     result = crawl(path, contexts=["prod-use1"])
     assert [e.kind for e in result.errors] == [ErrorKind.PARTIAL_LISTING]
     assert result.scopes == []  # nothing may be ended on the strength of this crawl
+    assert result.specs == []  # nor trusted: without its Deployments the cluster's picture is incomplete
 
 
 def test_a_cluster_that_is_down_is_unreachable_and_the_others_are_crawled(fleet):
