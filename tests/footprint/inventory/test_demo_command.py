@@ -10,6 +10,7 @@ from footprint.inventory.models import CrawlRun, Deployment, GpuNodeSnapshot, So
 @pytest.mark.django_db(transaction=True)
 def test_the_demo_sets_up_and_crawls_the_whole_simulated_fleet(settings, tmp_path, capsys):
     settings.DATA_DIR = tmp_path
+    settings.DEBUG = True  # the demo refuses production mode (DATABASE_URL set, as in CI, and no debug)
     call_command("demo", "--no-serve")
     out = capsys.readouterr().out
     kinds = set(Source.objects.values_list("kind", flat=True))
@@ -27,3 +28,14 @@ def test_the_demo_sets_up_and_crawls_the_whole_simulated_fleet(settings, tmp_pat
     assert Source.objects.count() == len(kinds)
     latest = CrawlRun.objects.order_by("-pk")[: len(kinds)]
     assert all(run.deployments_new == 0 and run.deployments_ended == 0 for run in latest)
+
+
+@pytest.mark.django_db
+def test_the_demo_refuses_production_mode(settings):
+    from django.core.management.base import CommandError
+
+    settings.DEBUG = False
+    settings.EMBEDDED = False
+    with pytest.raises(CommandError, match="embedded or debug mode only"):
+        call_command("demo", "--no-serve")
+    assert not Source.objects.exists()
