@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "footprint.core",
     "footprint.inventory",
+    "footprint.costs",
     "footprint.web",
 ]
 
