@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import tempfile
 import time
+import traceback
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -242,7 +244,16 @@ class KubernetesCrawler:
         return ClusterCrawl(target, result, seconds)
 
     def _call(self, call: Callable[[], Any]) -> Any:
-        return call_with_retries(call, classify=classify_kubernetes, policy=self.retry, sleep=self.sleep)
+        try:
+            return call_with_retries(call, classify=classify_kubernetes, policy=self.retry, sleep=self.sleep)
+        except CollectorError as error:
+            # The retry loop's frame holds the error in a local, and the error's tracebacks (its own and
+            # its cause's) hold that frame: a reference cycle. Once the error has travelled up to
+            # crawl_cluster (a 404 for a resource a served group lacks is routine), the cycle would keep
+            # crawl_cluster's frame, and with it every object the cluster listed, alive until the cyclic
+            # GC happened to run. Clearing the finished frames' locals breaks it; the tracebacks stay.
+            _clear_frames(error)
+            raise
 
     def _discover(self, api) -> set[tuple[str, str]]:
         """(group, version) pairs the cluster serves."""
@@ -292,8 +303,10 @@ class KubernetesCrawler:
                     page = self._call(lambda t=token: self._request(api, resource, namespace, t))
                     data = orjson.loads(page.data)
                     listing.pages += 1
-                    listing.items.extend(i for i in seq(data.get("items")) if isinstance(i, dict))
+                    items = (i for i in seq(data.get("items")) if isinstance(i, dict))
+                    listing.items.extend(map(_SLIM.get(resource.kind, _without_managed_fields), items))
                     token = text(dig(data, "metadata", "continue"))
+                    del data, page, items  # the page's full objects go now, not after the next page's
                     if not token:
                         return listing
             except CollectorError as error:
@@ -360,6 +373,68 @@ class KubernetesCrawler:
         result.gpu_nodes.extend(gpu_nodes)
         result.pending_gpu_pods.extend(pending)
 
+
+def _clear_frames(error: BaseException) -> None:
+    """Drop the locals of the finished frames in an error's tracebacks (and its cause's)."""
+    for exc in (error, error.__cause__, error.__context__):
+        if exc is not None:
+            traceback.clear_frames(exc.__traceback__)
+
+
+def _slim_pod(pod: dict[str, Any]) -> dict[str, Any]:
+    """What the crawl reads of a pod: its controller, node, phase, why it is unscheduled, accelerator requests.
+
+    Pods are most of what a cluster lists (about two thirds of the bytes) and are never given to
+    detection; keeping only these fields as each page arrives cuts a crawl's memory several times over.
+    Containers that ask for no accelerator are dropped (they add nothing to `_pod_accelerators`).
+    """
+    meta, spec, status = mapping(pod.get("metadata")), mapping(pod.get("spec")), mapping(pod.get("status"))
+    slim: dict[str, Any] = {k: pod[k] for k in ("kind", "apiVersion") if k in pod}
+    slim_meta = {k: meta[k] for k in ("name", "namespace", "uid") if k in meta}
+    if "namespace" in slim_meta and isinstance(slim_meta["namespace"], str):
+        slim_meta["namespace"] = sys.intern(slim_meta["namespace"])
+    owner = _controller(pod)
+    if owner is not None:
+        slim_meta["ownerReferences"] = [{k: owner[k] for k in ("kind", "name", "uid", "controller") if k in owner}]
+    slim["metadata"] = slim_meta
+    slim_spec: dict[str, Any] = {}
+    for key in ("containers", "initContainers"):
+        kept = [{f: c[f] for f in ("name", "resources", "restartPolicy") if f in c} for c in seq(spec.get(key))
+                if isinstance(c, Mapping) and accelerators.accelerator_resource_count(mapping(c.get("resources")))]
+        if kept:
+            slim_spec[key] = kept
+    node = spec.get("nodeName")
+    if node:
+        slim_spec["nodeName"] = sys.intern(node) if isinstance(node, str) else node
+    slim["spec"] = slim_spec
+    phase = status.get("phase")
+    slim["status"] = {"phase": sys.intern(phase) if isinstance(phase, str) else phase} if phase else {}
+    unscheduled = [c for c in seq(status.get("conditions")) if isinstance(c, Mapping)
+                   and c.get("type") == "PodScheduled" and c.get("status") == "False"]
+    if unscheduled:
+        slim["status"]["conditions"] = unscheduled
+    return slim
+
+
+def _slim_node(node: dict[str, Any]) -> dict[str, Any]:
+    """What the crawl reads of a node: name, labels, provider id, allocatable resources."""
+    meta, spec, status = mapping(node.get("metadata")), mapping(node.get("spec")), mapping(node.get("status"))
+    slim: dict[str, Any] = {k: node[k] for k in ("kind", "apiVersion") if k in node}
+    slim["metadata"] = {k: meta[k] for k in ("name", "uid", "labels") if k in meta}
+    slim["spec"] = {k: spec[k] for k in ("providerID",) if k in spec}
+    slim["status"] = {k: status[k] for k in ("allocatable",) if k in status}
+    return slim
+
+
+def _without_managed_fields(obj: dict[str, Any]) -> dict[str, Any]:
+    """managedFields (server-side apply bookkeeping, often a third of an object) is never read."""
+    meta = obj.get("metadata")
+    if isinstance(meta, dict):
+        meta.pop("managedFields", None)
+    return obj
+
+
+_SLIM: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {"Pod": _slim_pod, "Node": _slim_node}
 
 _PROVIDER_CLOUDS = (("aws://", "aws"), ("gce://", "gcp"), ("azure://", "azure"), ("oci://", "oci"))
 

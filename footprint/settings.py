@@ -76,11 +76,16 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_filters",
     "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "footprint.core",
     "footprint.inventory",
     "footprint.costs",
+    "footprint.findings",
     "footprint.web",
+    "footprint.api",
 ]
 
 MIDDLEWARE = [
@@ -168,8 +173,34 @@ CRAWL_SOFT_TIME_LIMIT = CRAWL_TIME_LIMIT - 60
 CRAWL_LOCK_TIMEOUT = CRAWL_TIME_LIMIT + 60
 
 REST_FRAMEWORK = {
+    # Token first: an anonymous request gets 401 with ``WWW-Authenticate: Token`` (session-first would say 403).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["footprint.api.filters.FilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "footprint.api.exceptions.exception_handler",
+    # Per user (a token is its user's), per IP for the anonymous; "crawl now" has its own, tighter scope.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.ScopedRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "user": "1200/min", "crawl": "30/hour"},
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Model Footprint API",
+    "DESCRIPTION": "Inventory, cost and drift of every model served across Kubernetes clusters and clouds.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and ReDoc assets from drf-spectacular-sidecar's static files: there is no CDN to reach.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {

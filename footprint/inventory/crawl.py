@@ -92,6 +92,12 @@ def source_crawl(*, source: Source, progress: Progress | None = None) -> CrawlRu
     logger.info("crawl.finished source=%s run=%s status=%s seconds=%.1f pages=%d objects=%d errors=%d %s",
                 source.name, run.pk, run.status, run.duration.total_seconds() if run.duration else 0.0,
                 run.pages, run.objects_seen, len(run.errors), run.summary())
+    try:  # findings follow the inventory; a findings bug must never fail the crawl that fed it
+        from footprint.findings.engine import findings_evaluate_after_crawl
+
+        findings_evaluate_after_crawl(run=run)
+    except Exception:  # noqa: BLE001
+        logger.exception("crawl.findings_failed source=%s run=%s", source.name, run.pk)
     return run
 
 

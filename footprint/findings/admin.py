@@ -1,0 +1,57 @@
+from django import forms
+from django.contrib import admin, messages
+from django.utils import timezone
+
+from footprint.findings import services
+from footprint.findings.models import Finding, FindingEvent, RuleSetting
+from footprint.findings.rules import RULES_BY_CODE
+
+
+class FindingEventInline(admin.TabularInline):
+    model = FindingEvent
+    extra = 0
+    can_delete = False
+    fields = ("at", "kind", "actor", "note")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Finding)
+class FindingAdmin(admin.ModelAdmin):
+    list_display = ("rule", "subject", "severity", "status", "impact_monthly", "team", "opened_at", "last_seen")
+    list_filter = ("status", "severity", "rule", "team")
+    search_fields = ("subject", "title")
+    inlines = [FindingEventInline]
+    actions = ["acknowledge"]
+    readonly_fields = [f.name for f in Finding._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Acknowledge the selected findings")
+    def acknowledge(self, request, queryset):
+        for finding in queryset:
+            services.finding_acknowledge(finding=finding, user=request.user, now=timezone.now())
+        messages.success(request, f"{queryset.count()} acknowledged")
+
+
+class RuleSettingForm(forms.ModelForm):
+    code = forms.ChoiceField(choices=[(code, f"{code} — {rule.title}") for code, rule in sorted(RULES_BY_CODE.items())])
+
+    class Meta:
+        model = RuleSetting
+        fields = ("code", "enabled", "severity", "params")
+
+
+@admin.register(RuleSetting)
+class RuleSettingAdmin(admin.ModelAdmin):
+    form = RuleSettingForm
+    list_display = ("code", "enabled", "severity", "params", "updated_at")
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        defaults = "; ".join(f"{code}: {rule.params}" for code, rule in sorted(RULES_BY_CODE.items()) if rule.params)
+        form.base_fields["params"].help_text = f"Overrides of the defaults — {defaults}"
+        return form

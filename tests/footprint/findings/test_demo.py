@@ -1,0 +1,87 @@
+"""THE demo test: crawl the demo fleet (`manage.py demo --no-serve`), evaluate, and find every planted
+situation of collectors/simulator/scenarios/DEMO.md that this slice's rules cover, exactly where it was
+planted, and nothing else.
+
+Covered: #1 drift.version, #2 drift.backup_mismatch, #3 orphans.old_canary, #4 orphans.no_owner,
+#5 waste.nonprod_like_prod, #6 waste.wrong_gpu, #7 waste.idle_gpu_nodes (per node: 2 findings),
+#8 waste.duplicates, #10 waste.pending_gpu_pods, #11 orphans.zero_ready. #9 (SageMaker) plants nothing.
+
+Not covered yet (next slice): #12 old version still running next to the newer one in the same cluster
+(gke-usc1-prod/search-prod/search-reranker); none of this slice's rules may fire on it, and none does.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from footprint.findings.engine import findings_evaluate
+from footprint.findings.models import Finding
+
+PLANTED = {
+    ("drift.version", "Qwen/Qwen2.5-7B-Instruct/prod"),                                    # 1
+    ("drift.backup_mismatch", "lambda-us-south-1/ads-prod/ads-copywriter-dr"),             # 2
+    ("orphans.old_canary", "gke-usc1-prod/docs-prod/docs-summarizer-canary"),              # 3
+    ("orphans.no_owner", "eks-use1-prod/genai-poc/phi3-mini-poc"),                         # 4
+    ("waste.nonprod_like_prod", "eks-use1-nonprod/growth-staging/growth-copilot"),         # 5
+    ("waste.wrong_gpu", "eks-use1-prod/support-prod/support-assistant"),                   # 6
+    ("waste.idle_gpu_nodes", "cw-ord1/cw-ord1-h100-reserved-000"),                         # 7
+    ("waste.idle_gpu_nodes", "cw-ord1/cw-ord1-h100-reserved-001"),                         # 7
+    ("waste.duplicates", "BAAI/bge-large-en-v1.5 prod gcp us-central1"),                   # 8
+    ("waste.pending_gpu_pods", "nebius-eu-north1/platform-prod"),                          # 10
+    ("orphans.zero_ready", "aks-weu-shared/legal-prod/clause-summarizer"),                 # 11
+}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_covered_planted_situation_is_found_where_planted_and_nothing_else(settings, tmp_path, capsys):
+    settings.DATA_DIR = tmp_path
+    settings.DEBUG = True
+    call_command("demo", "--no-serve")
+    # the crawls already evaluated (one evaluation after each source's crawl)
+    assert {(f.rule, f.subject) for f in Finding.objects.filter(status="open")} == PLANTED
+
+    summary = findings_evaluate()
+    assert summary.rules_failed == [] and summary.opened == summary.resolved == summary.updated == 0
+    findings = {(f.rule, f.subject): f for f in Finding.objects.select_related("deployment", "cluster", "team")}
+    assert set(findings) == PLANTED
+    assert all(f.status == "open" for f in findings.values())
+
+    def where(rule, subject):
+        deployment = findings[(rule, subject)].deployment
+        return (deployment.cluster_name, deployment.namespace, deployment.name) if deployment else None
+
+    # deployment-level findings sit on the planted workload
+    on_deployments = {"drift.backup_mismatch", "orphans.old_canary", "orphans.no_owner", "orphans.zero_ready",
+                      "waste.nonprod_like_prod", "waste.wrong_gpu"}
+    for rule, subject in PLANTED:
+        if rule in on_deployments:
+            assert "/".join(where(rule, subject)) == subject
+    assert where("waste.duplicates", "BAAI/bge-large-en-v1.5 prod gcp us-central1") == (
+        "gke-usc1-prod", "support-prod", "kb-embeddings")
+    assert where("waste.pending_gpu_pods", "nebius-eu-north1/platform-prod") == (
+        "nebius-eu-north1", "platform-prod", "deepseek-v3")
+
+    drift = findings[("drift.version", "Qwen/Qwen2.5-7B-Instruct/prod")]
+    assert set(drift.evidence["versions"]) == {"a09a35458c702b33eeacc393d103063234e8bc28",
+                                               "bb46c15ee4bb56c5b63245ef50fd7637234d6f75"}
+    assert drift.impact_monthly == 0 and drift.team.slug == "search"
+    backup = findings[("drift.backup_mismatch", "lambda-us-south-1/ads-prod/ads-copywriter-dr")]
+    assert backup.evidence["differences"] == {"accelerator": {"backup": "A10", "prod": ["L4"]}}
+    wrong = findings[("waste.wrong_gpu", "eks-use1-prod/support-prod/support-assistant")]
+    assert wrong.evidence["cheaperGpu"] == "L4" and wrong.action["accelerator"] == "L4"
+    assert wrong.impact_monthly == Decimal("8869.79")   # 2 × (p5.4xlarge $6.88 − g6.xlarge $0.8048) × 730
+    idle = findings[("waste.idle_gpu_nodes", "cw-ord1/cw-ord1-h100-reserved-000")]
+    assert idle.evidence["allocatable"] == 8 and idle.impact_monthly > 0
+    duplicate = findings[("waste.duplicates", "BAAI/bge-large-en-v1.5 prod gcp us-central1")]
+    assert {d["team"] for d in duplicate.evidence["deployments"]} == {"search", "support"}
+    assert findings[("waste.pending_gpu_pods", "nebius-eu-north1/platform-prod")].impact_monthly is None
+    for key in PLANTED - {("waste.pending_gpu_pods", "nebius-eu-north1/platform-prod")}:
+        assert findings[key].impact_monthly is not None, key
+    assert not any(f.deployment and f.deployment.name == "search-reranker" for f in findings.values())  # #12
+
+    capsys.readouterr()
+    call_command("findings", "--format", "json")
+    assert '"kind": "FindingList"' in capsys.readouterr().out
