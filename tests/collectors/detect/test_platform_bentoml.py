@@ -1,23 +1,13 @@
 """BentoML (Yatai) BentoDeployment recognition, resolved against Bento / BentoRequest."""
 
-from pathlib import Path
-
-import yaml
-
-from collectors.detect.workloads import DetectContext, detect
-
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "manifests" / "platforms" / "bentoml"
 
 
-def scan(name: str):
-    docs = [d for d in yaml.safe_load_all((FIXTURES / name).read_text()) if d is not None]
-    return detect(docs, DetectContext())
+from platform_fixtures import PLATFORMS, scanner, spec_of
+
+FIXTURES = PLATFORMS / "bentoml"
 
 
-def spec_of(detection, name, unit=None):
-    found = [s for s in detection.specs if s.workload.name == name and s.workload.unit == unit]
-    assert len(found) == 1, [(s.workload.name, s.workload.unit) for s in detection.specs]
-    return found[0]
+scan = scanner("bentoml")
 
 
 def test_v2alpha1_resolves_the_bento_and_the_gpu_runner():

@@ -1,23 +1,15 @@
 """Ray Serve (KubeRay RayService) recognition: one ModelSpec per Serve application."""
 
-from pathlib import Path
 
-import yaml
+
+from platform_fixtures import PLATFORMS, scanner, spec_of
 
 from collectors.detect.workloads import DetectContext, detect
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "manifests" / "platforms" / "ray"
+FIXTURES = PLATFORMS / "ray"
 
 
-def scan(name: str):
-    docs = [d for d in yaml.safe_load_all((FIXTURES / name).read_text()) if d is not None]
-    return detect(docs, DetectContext())
-
-
-def spec_of(detection, name, unit=None):
-    found = [s for s in detection.specs if s.workload.name == name and s.workload.unit == unit]
-    assert len(found) == 1, [(s.workload.name, s.workload.unit) for s in detection.specs]
-    return found[0]
+scan = scanner("ray")
 
 
 def test_ray_serve_llm_sample():

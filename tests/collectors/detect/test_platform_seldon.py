@@ -1,24 +1,15 @@
 """Seldon Core v1 SeldonDeployment and v2 Model recognition."""
 
-from pathlib import Path
 
 import pytest
-import yaml
+from platform_fixtures import PLATFORMS, scanner, spec_of
 
 from collectors.detect.workloads import DetectContext, detect
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "manifests" / "platforms" / "seldon"
+FIXTURES = PLATFORMS / "seldon"
 
 
-def scan(name: str):
-    docs = [d for d in yaml.safe_load_all((FIXTURES / name).read_text()) if d is not None]
-    return detect(docs, DetectContext())
-
-
-def spec_of(detection, name, unit=None):
-    found = [s for s in detection.specs if s.workload.name == name and s.workload.unit == unit]
-    assert len(found) == 1, [(s.workload.name, s.workload.unit) for s in detection.specs]
-    return found[0]
+scan = scanner("seldon")
 
 
 def test_prepackaged_sklearn_with_the_seldon_protocol():
