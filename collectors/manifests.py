@@ -8,7 +8,6 @@ flattened; the objects then go through exactly the detection a live crawl uses.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -191,8 +190,7 @@ def _collect(document: Any, origin: str, objects: list, origins: list, errors: l
     origins.append(origin)
 
 
-def scan_paths(paths: Iterable[str | Path], context: DetectContext | None = None, *,
-               workers: int | None = None) -> ScanResult:
+def scan_paths(paths: Iterable[str | Path], context: DetectContext | None = None) -> ScanResult:
     """Detect model-serving workloads in files and folders of manifests.
 
     All files are detected together, so a ServingRuntime or HPA in one file applies to an
@@ -212,8 +210,7 @@ def scan_paths(paths: Iterable[str | Path], context: DetectContext | None = None
         origins.extend(where)
         result.errors.extend(errors)
     result.objects = len(objects)
-    # Large dumps are detected on every core (forked workers share the parsed objects).
-    detection: Detection = detect(objects, ctx, origins=origins, workers=workers or os.cpu_count() or 1)
+    detection: Detection = detect(objects, ctx, origins=origins)
     result.specs = detection.specs
     result.verdicts = detection.verdicts
     return result

@@ -9,8 +9,6 @@ left out, which is what `scan --explain` prints.
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -218,52 +216,16 @@ def _apply_multinode(candidate: Candidate, pod_spec: Mapping[str, Any]) -> None:
         candidate.signals.append(f"multi-node: {nnodes} pods per replica (--nnodes)")
 
 
-# Below this many objects a fork costs more than it saves.
-PARALLEL_THRESHOLD = 5000
-_FORKED: tuple[Sequence[Mapping[str, Any]], DetectContext, Sequence[str | None] | None, ObjectIndex] | None = None
-
-
 def detect(
     objects: Sequence[Mapping[str, Any]],
     context: DetectContext | None = None,
     *,
     origins: Sequence[str | None] | None = None,
-    workers: int = 1,
 ) -> Detection:
-    """Recognise every model-serving workload among `objects` (dicts as the API serves them).
-
-    With `workers` > 1 and a large input (a big kubectl dump), forked processes each take a contiguous
-    slice; they share the parsed objects and the index copy-on-write, and the results keep input order.
-    """
+    """Recognise every model-serving workload among `objects` (dicts as the API serves them)."""
     ctx = context or DetectContext()
     index = ObjectIndex(objects)
-    workers = min(workers, os.cpu_count() or 1)
-    if workers > 1 and len(objects) >= PARALLEL_THRESHOLD and "fork" in mp.get_all_start_methods():
-        return _detect_forked(objects, ctx, origins, index, workers)
     return _detect_range(objects, ctx, origins, index, 0, len(objects))
-
-
-def _detect_forked(objects, ctx, origins, index, workers: int) -> Detection:
-    global _FORKED
-    size = -(-len(objects) // workers)
-    bounds = [(start, min(start + size, len(objects))) for start in range(0, len(objects), size)]
-    _FORKED = (objects, ctx, origins, index)
-    try:
-        with mp.get_context("fork").Pool(processes=len(bounds)) as pool:
-            parts = pool.starmap(_detect_slice, bounds)
-    finally:
-        _FORKED = None
-    out = Detection()
-    for part in parts:
-        out.specs.extend(part.specs)
-        out.verdicts.extend(part.verdicts)
-    return out
-
-
-def _detect_slice(start: int, end: int) -> Detection:
-    assert _FORKED is not None  # set by the parent before the fork
-    objects, ctx, origins, index = _FORKED
-    return _detect_range(objects, ctx, origins, index, start, end)
 
 
 def _detect_range(objects, ctx: DetectContext, origins, index: ObjectIndex, start: int, end: int) -> Detection:

@@ -106,20 +106,3 @@ def test_a_huge_multi_document_file_with_a_broken_document_in_the_middle(tmp_pat
     assert 1500 * 13 + 1 <= error.line <= 1500 * 13 + 3
     assert result.errors[0].message.startswith("invalid YAML")
 
-
-def test_large_scans_detected_on_several_cores_equal_the_serial_result(tmp_path, monkeypatch):
-    from collectors.detect import workloads
-
-    monkeypatch.setattr(workloads, "PARALLEL_THRESHOLD", 50)
-    docs = [VLLM % f"m{i}" for i in range(120)] + [
-        "apiVersion: batch/v1\nkind: Job\nmetadata: {name: train}\nspec:\n  template:\n    spec:\n"
-        "      containers: [{name: t, image: x, resources: {limits: {nvidia.com/gpu: 8}}}]\n"]
-    path = tmp_path / "many.yaml"
-    path.write_text("---\n".join(docs))
-    serial = scan_paths([path], workers=1)
-    parallel = scan_paths([path], workers=2)
-    assert [s.to_dict() | {"observedAt": None} for s in parallel.specs] == \
-           [s.to_dict() | {"observedAt": None} for s in serial.specs]
-    assert [(v.name, v.reported, v.reason) for v in parallel.verdicts] == \
-           [(v.name, v.reported, v.reason) for v in serial.verdicts]
-    assert [s.workload.name for s in parallel.specs][:3] == ["m0", "m1", "m2"]
