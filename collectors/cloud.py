@@ -78,7 +78,7 @@ class Discovery:
     def extend(self, other: Discovery) -> None:
         self.targets.extend(other.targets)
         self.pools.update(other.pools)
-        _merge(self.result, other.result)
+        self.result.merge(other.result)
 
 
 class CloudCollector:
@@ -118,7 +118,7 @@ class CloudCollector:
             progress=(lambda part: progress(_progress_line(part))) if progress else None,
         )
         result = crawler.crawl(found.targets, source=self.name, observed_at=self.observed_at)
-        _merge(result, found.result)
+        result.merge(found.result)
         result.gpu_nodes = [_with_pool_hardware(node, found.pools.get(node.cluster, {})) for node in result.gpu_nodes]
         result.started_at = started
         return result
@@ -193,16 +193,6 @@ def _with_pool_hardware(node, pools: Mapping[str, PoolHardware]):
         return node
     return replace(node, instance_type=node.instance_type or hardware.instance_type,
                    accelerator=node.accelerator or hardware.accelerator)
-
-
-def _merge(into: CrawlResult, part: CrawlResult) -> None:
-    into.specs.extend(part.specs)
-    into.gpu_nodes.extend(part.gpu_nodes)
-    into.pending_gpu_pods.extend(part.pending_gpu_pods)
-    into.scopes.extend(part.scopes)
-    into.errors.extend(part.errors)
-    into.objects_seen += part.objects_seen
-    into.pages += part.pages
 
 
 def invalid(message: str) -> CollectorError:

@@ -177,7 +177,7 @@ class KubernetesCrawler:
         workers = max(1, min(self.max_concurrency, len(targets)))
         with _no_full_collections(), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crawl") as pool:
             for part in pool.map(lambda t: self.crawl_cluster(t, source=source, observed_at=observed_at), targets):
-                _merge(merged, part.result)
+                merged.merge(part.result)
                 if self.progress is not None:
                     self.progress(part)
         merged.finished_at = datetime.now(UTC)
@@ -609,16 +609,6 @@ def _capacity(target: ClusterTarget, nodes: list[dict[str, Any]], pods: list[dic
             serving_requested=serving_requested.get(name, 0.0), pods=pod_count.get(name, 0),
         ))
     return out, pending
-
-
-def _merge(into: CrawlResult, part: CrawlResult) -> None:
-    into.specs.extend(part.specs)
-    into.gpu_nodes.extend(part.gpu_nodes)
-    into.pending_gpu_pods.extend(part.pending_gpu_pods)
-    into.scopes.extend(part.scopes)
-    into.errors.extend(part.errors)
-    into.objects_seen += part.objects_seen
-    into.pages += part.pages
 
 
 def targets_from_kubeconfig(path: str, *, contexts: Iterable[str] | None = None, cloud: str = "unknown",

@@ -429,3 +429,13 @@ class CrawlResult:
 
     def covers(self, cluster: str | None, namespace: str | None) -> bool:
         return any(scope.covers(cluster, namespace) for scope in self.scopes)
+
+    def merge(self, part: CrawlResult) -> None:
+        """Add another part of the same crawl (a cluster, an account) to this one."""
+        self.specs.extend(part.specs)
+        self.gpu_nodes.extend(part.gpu_nodes)
+        self.pending_gpu_pods.extend(part.pending_gpu_pods)
+        self.scopes.extend(part.scopes)
+        self.errors.extend(part.errors)
+        self.objects_seen += part.objects_seen
+        self.pages += part.pages
