@@ -84,6 +84,9 @@ INSTALLED_APPS = [
     "footprint.inventory",
     "footprint.costs",
     "footprint.findings",
+    "footprint.accounts",
+    "footprint.alerts",
+    "footprint.actions",
     "footprint.web",
     "footprint.api",
 ]
@@ -141,7 +144,7 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS: list = []  # app static folders only (footprint/*/static)
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # Celery: no broker configured -> tasks run eagerly in the calling process (embedded mode). Under pytest

@@ -1,0 +1,1 @@
+"""Alert routes (team and/or severity -> Slack channel) and the delivery log."""
