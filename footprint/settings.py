@@ -145,6 +145,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS: list = []  # app static folders only (footprint/*/static)
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "footprint.web.finders.PlotlyFinder",  # vendor/plotly.min.js from the plotly package (no CDN)
+]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # Celery: no broker configured -> tasks run eagerly in the calling process (embedded mode). Under pytest
