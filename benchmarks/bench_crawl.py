@@ -12,9 +12,9 @@ says "NOT met" where a target is missed -- it does not adjust anything until it 
    separate process (this script with --serve): it renders its answers in Python, and in the crawler's
    process it would share the crawler's GIL. Every cluster is built before the first measurement (a
    cluster is otherwise built on its first request), then `set_faults("*", latency_ms=...)` delays every
-   request. Its handler sets TCP_NODELAY, as an API server (Go) does: Python's http.server does not, and
-   the body of a small answer, written after its headers, then waits ~40 ms for the client's delayed ACK
-   -- that would add 40 ms to most requests and inflate the critical path. The script waits until the
+   request. Its handler sets TCP_NODELAY and writes each answer in one write, as an API server (Go)
+   does: otherwise the body of a small answer, written after its headers, waits ~40 ms for the client's
+   delayed ACK, which would inflate the critical path. The script waits until the
    simulator answers through the kubernetes client.
 2. **Critical path.** For every cluster, in a fresh process, one cluster at a time: the requests the
    crawler makes (discovery, then every listed resource page by page with `limit`/`continue`), through
@@ -66,11 +66,8 @@ _CONTINUE = re.compile(rb'"continue"\s*:\s*"([^"]*)"')
 def serve(args: argparse.Namespace) -> None:
     """Serve the generated fleet until stdin closes; print one JSON line once it is ready."""
     from collectors.simulator import FleetSimulator, generate_fleet
-    from collectors.simulator.kube import KubeHandler
 
-    # An API server (Go's net/http) sets TCP_NODELAY; Python's http.server does not, and then the body
-    # of a small answer, written after its headers, waits for the client's delayed ACK: ~40 ms a request.
-    KubeHandler.disable_nagle_algorithm = True
+    # The simulator's handler sets TCP_NODELAY and writes headers and body at once, as an API server does.
     started = time.perf_counter()
     scenario = generate_fleet(clusters=args.clusters, workloads_per_cluster=args.workloads, seed=args.seed)
     sim = FleetSimulator(scenario).start()

@@ -79,6 +79,8 @@ def failure(code: int, reason: str, message: str, details: dict[str, Any] | None
 class KubeHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "fleet-simulator/1"
+    # Keep-alive + Nagle + the client's delayed ACK would hold each answer's last segment for up to 40 ms.
+    disable_nagle_algorithm = True
     server: KubeServer
 
     def do_GET(self) -> None:
@@ -183,8 +185,11 @@ class KubeHandler(BaseHTTPRequestHandler):
             self.send_header("Audit-Id", str(uuid.uuid4()))
             for key, value in reply.headers.items():
                 self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(payload)
+            # Headers and body in one write (end_headers would flush the headers on their own).
+            self._headers_buffer.append(b"\r\n")
+            self._headers_buffer.append(payload)
+            self.wfile.write(b"".join(self._headers_buffer))
+            self._headers_buffer = []
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
             self.close_connection = True
 
