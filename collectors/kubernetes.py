@@ -16,18 +16,15 @@ deployment only inside a completely listed scope (DESIGN.md, reconcile rules).
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import sys
 import tempfile
-import threading
 import time
 import traceback
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +35,7 @@ from collectors.detect import accelerators
 from collectors.detect.objects import containers, dig, mapping, seq, str_map, text
 from collectors.detect.workloads import DetectContext, detect
 from collectors.errors import CollectorError, NotServed, RetryPolicy, call_with_retries, classify_kubernetes
+from collectors.gcmode import no_full_collections
 from collectors.spec import CrawlError, CrawlResult, ErrorKind, GpuNode, PendingGpuPod, Scope
 
 logger = logging.getLogger("footprint.collectors.kubernetes")
@@ -175,7 +173,7 @@ class KubernetesCrawler:
             merged.finished_at = datetime.now(UTC)
             return merged
         workers = max(1, min(self.max_concurrency, len(targets)))
-        with _no_full_collections(), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crawl") as pool:
+        with no_full_collections(), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crawl") as pool:
             for part in pool.map(lambda t: self.crawl_cluster(t, source=source, observed_at=observed_at), targets):
                 merged.merge(part.result)
                 if self.progress is not None:
@@ -376,37 +374,6 @@ class KubernetesCrawler:
         gpu_nodes, pending = _capacity(target, nodes, pods, pod_workload, serving)
         result.gpu_nodes.extend(gpu_nodes)
         result.pending_gpu_pods.extend(pending)
-
-
-_gc_lock = threading.Lock()
-_gc_crawls = 0
-_gc_threshold: tuple[int, ...] = ()
-
-
-@contextmanager
-def _no_full_collections() -> Iterator[None]:
-    """While crawls run, the cyclic GC makes no full (oldest-generation) collection; young ones go on.
-
-    A crawl holds hundreds of thousands of parsed JSON objects, which cannot form cycles (and the crawl's
-    own cycles are broken in `_call`), so they are freed by reference counting. A full collection
-    traverses all of them, and one is due each time the oldest generation grows by a quarter: in
-    benchmarks/bench_crawl.py (50 clusters, 100,000 workloads) that was over a third of the crawl's CPU
-    time. The process's setting comes back when the last crawl ends.
-    """
-    global _gc_crawls, _gc_threshold
-    with _gc_lock:
-        if _gc_crawls == 0:
-            _gc_threshold = gc.get_threshold()
-            if _gc_threshold[0]:  # 0: automatic collection is off anyway
-                gc.set_threshold(_gc_threshold[0], _gc_threshold[1], 1_000_000)
-        _gc_crawls += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_crawls -= 1
-            if _gc_crawls == 0 and _gc_threshold[0]:
-                gc.set_threshold(*_gc_threshold)
 
 
 def _clear_frames(error: BaseException) -> None:

@@ -19,6 +19,7 @@ import orjson
 import yaml
 
 from collectors.detect.workloads import DetectContext, Detection, Verdict, detect
+from collectors.gcmode import no_full_collections
 from collectors.spec import ModelSpec
 
 try:  # libyaml is several times faster; PyYAML without it still works
@@ -197,6 +198,11 @@ def scan_paths(paths: Iterable[str | Path], context: DetectContext | None = None
     InferenceService or Deployment in another, as they would in the cluster.
     """
     ctx = context or DetectContext(observed_at=datetime.now(UTC).replace(microsecond=0))
+    with no_full_collections():
+        return _scan(paths, ctx)
+
+
+def _scan(paths: Iterable[str | Path], ctx: DetectContext) -> ScanResult:
     result = ScanResult()
     objects: list[Mapping[str, Any]] = []
     origins: list[str] = []
