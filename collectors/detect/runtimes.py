@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from collectors.detect.objects import command_line, env_map, text
@@ -268,13 +269,25 @@ def match_container(container: Mapping[str, Any]) -> EngineMatch | None:
     """The engine this container runs, with the signals that said so; None for anything else."""
     ref = _reference(text(container.get("image")))
     cmd = " ".join(command_line(container))
-    env_names = set(env_map(container))
+    env_names = frozenset(env_map(container))
+    found = _match(ref, cmd, env_names)
+    if found is None:
+        return None
+    engine, signals, score, by_command = found
+    return EngineMatch(engine, signals, container, score, by_command)
+
+
+@lru_cache(maxsize=4096)
+def _match(ref: str, cmd: str, env_names: frozenset[str]) -> tuple[str, tuple[str, ...], int, bool] | None:
+    """match_container's verdict from what it reads of a container. Cached: a fleet repeats its images
+    and command lines (a Deployment and its pods, replicas of one model), and the signature table is
+    the scan's costliest step."""
     images = bool(ref) and _ANY_IMAGE.search(ref) is not None
     commands = bool(cmd) and _ANY_COMMAND.search(cmd) is not None
     if not (images or commands or env_names & _ENV_ALONE):
         return None
     foreign = bool(cmd) and FOREIGN_COMMANDS.search(cmd) is not None
-    found: list[EngineMatch] = []
+    found: list[tuple[str, tuple[str, ...], int, bool]] = []
     for row in _COMPILED:
         sig = row.sig
         signals: list[str] = []
@@ -296,13 +309,13 @@ def match_container(container: Mapping[str, Any]) -> EngineMatch | None:
             signals.append(f"env {', '.join(alone[:3])} (only {sig.engine} reads it)")
             score += ENV_SCORE
         if score:
-            found.append(EngineMatch(sig.engine, tuple(signals), container, score, command_hit is not None))
-    overridden = {name for m in found for name in _BY_ENGINE[m.engine].sig.overrides}
-    best: EngineMatch | None = None
+            found.append((sig.engine, tuple(signals), score, command_hit is not None))
+    overridden = {name for engine, *_ in found for name in _BY_ENGINE[engine].sig.overrides}
+    best = None
     for candidate in found:
-        if candidate.engine in overridden:
+        if candidate[0] in overridden:
             continue
-        if best is None or candidate.score > best.score:
+        if best is None or candidate[2] > best[2]:
             best = candidate
     return best
 
