@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from collectors.spec import ErrorKind
+from footprint.alerts.services import alerts_dispatch_after_crawl
 from footprint.inventory.choices import CrawlStatus
 from footprint.inventory.crawl import CrawlAlreadyRunning, source_crawl
 from footprint.inventory.models import CrawlRun, Source
@@ -54,6 +55,7 @@ def crawl_source(self, source_id: int) -> dict[str, Any]:
         if not can_retry:
             raise
         raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries)) from exc
+    alerts_dispatch_after_crawl(run=run)  # never raises: queued to a worker (in-process: at most 20 s)
     if run_is_transient_failure(run) and can_retry:
         logger.info("crawl.retry source=%s run=%s attempt=%d", source.name, run.pk, self.request.retries + 1)
         raise self.retry(countdown=retry_countdown(self.request.retries))
