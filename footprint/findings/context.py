@@ -2,6 +2,14 @@
 
 Deployments come with their parsed ModelSpec and their price; capacity and pending GPU pods are the
 current snapshots; ``price_as`` prices a deployment on another accelerator (for wrong-GPU savings).
+
+Desired state: a file source (``manage.py ingest`` of a GitOps repo's ModelSpecList) *declares* workloads.
+A declared workload in a cluster that a crawled source listed completely is a declaration only (see
+``declarations``): the crawled deployment of the same identity (cluster, namespace, kind, name, unit), or
+its absence, is what runs, and only that is judged by the other rules. A file-source deployment in a
+cluster no crawled source lists stays an ordinary deployment (a file can be the only inventory there is).
+
+Ignore rules (IgnoreRule) are loaded once; ``ignored`` tells whether one covers a finding or one difference.
 """
 
 from __future__ import annotations
@@ -15,7 +23,14 @@ from collectors.spec import ModelSpec
 from footprint.costs.catalog import PriceCatalog
 from footprint.costs.pricing import Node, Price, deployment_price
 from footprint.costs.selectors import deployment_prices
-from footprint.inventory.models import Deployment, GpuNodeSnapshot, PendingGpuPodSnapshot
+from footprint.inventory.choices import SourceKind
+from footprint.inventory.models import (
+    Cluster,
+    Deployment,
+    GpuNodeSnapshot,
+    OwnershipRule,
+    PendingGpuPodSnapshot,
+)
 from footprint.inventory.selectors import capacity_current, deployments_current, pending_gpu_pods_current
 
 
@@ -43,6 +58,22 @@ class Deployed:
     def labels(self) -> dict[str, str]:
         return self.spec.labels or {}
 
+    @property
+    def identity(self) -> tuple[str, str, str, str, str]:
+        row = self.row
+        return (row.cluster_name, row.namespace, row.kind, row.name, row.unit)
+
+    @property
+    def is_declared(self) -> bool:
+        """From a file source: a declaration (desired state) rather than a crawl of what runs."""
+        return self.row.source.kind == SourceKind.FILE
+
+    def facts(self) -> dict[str, str | None]:
+        """What an IgnoreRule matches on."""
+        return {"model": self.spec.model.name, "team": self.row.team.slug if self.row.team_id else None,
+                "cluster": self.row.cluster_name or None, "namespace": self.row.namespace or None,
+                "environment": self.spec.environment}
+
     def describe(self) -> dict[str, Any]:
         """The evidence every deployment-level rule shows."""
         spec = self.spec
@@ -55,6 +86,15 @@ class Deployed:
                          "min": spec.replicas.min, "max": spec.replicas.max},
             "environment": spec.environment, "variant": spec.variant, "team": spec.owner.team,
         }
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """A workload a file source declares in a cluster a crawled source lists completely, and the crawled
+    deployment of the same identity (None: declared but not running)."""
+
+    declared: Deployed
+    live: Deployed | None
 
 
 @dataclass
@@ -72,6 +112,22 @@ class EvaluationContext:
     pending: list[PendingGpuPodSnapshot]
     catalog: PriceCatalog
     settings: dict[str, RuleConfig] = field(default_factory=dict)
+    declarations: list[Declaration] = field(default_factory=list)
+    live_clusters: set[str] = field(default_factory=set)
+    ignore_rules: list = field(default_factory=list)   # active IgnoreRule rows, oldest first
+    registered_teams: set[int] = field(default_factory=set)
+
+    def ignored(self, code: str, *, deployed: Deployed | None = None, facts: dict[str, str | None] | None = None,
+                field: str | None = None):
+        """The first active IgnoreRule covering ``code``'s finding about ``deployed`` (or ``facts``) — with
+        ``field``, covering that one difference — else None."""
+        if not self.ignore_rules:
+            return None
+        facts = deployed.facts() if deployed is not None else (facts or {})
+        for ignore in self.ignore_rules:
+            if ignore.matches(code=code, facts=facts, field=field):
+                return ignore
+        return None
 
     def params(self, rule) -> dict[str, Any]:
         """The rule's defaults with the user's overrides."""
@@ -93,16 +149,37 @@ class EvaluationContext:
 def context_build(*, now: datetime, settings: dict[str, RuleConfig] | None = None,
                   catalog: PriceCatalog | None = None) -> EvaluationContext:
     """Load the current inventory: deployments (1 query), prices (catalog 2 + node hints 1), capacity (1),
-    pending GPU pods (1)."""
+    pending GPU pods (1), crawled clusters (1), active ignore rules (1), registered teams (2)."""
+    from footprint.accounts.models import Membership
+    from footprint.findings.models import IgnoreRule
+
     catalog = catalog if catalog is not None else PriceCatalog.load()
     rows = list(deployments_current())
     prices = deployment_prices(deployments=rows, catalog=catalog, at=now.date())
     deployed = [Deployed(row=row, spec=ModelSpec.from_dict(row.spec), price=prices[row.pk]) for row in rows]
+    live_clusters = set(Cluster.objects.filter(capacity_run__isnull=False).exclude(source__kind=SourceKind.FILE)
+                        .values_list("name", flat=True))
+    running: dict[tuple, Deployed] = {}
+    for d in sorted(deployed, key=lambda d: d.row.pk):
+        if not d.is_declared:
+            running.setdefault(d.identity, d)
+    declarations, judged = [], []
+    for d in deployed:
+        if d.is_declared and d.row.cluster_name and d.row.cluster_name in live_clusters:
+            declarations.append(Declaration(declared=d, live=running.get(d.identity)))
+        else:
+            judged.append(d)
+    ignore_rules = [r for r in IgnoreRule.objects.order_by("id") if r.is_active(now=now)]
+    # A team someone registered: it has a member, or an ownership rule assigns it (ingest creates a Team
+    # row for any team a label names, so a row alone says nothing).
+    registered = set(Membership.objects.values_list("team_id", flat=True).distinct())
+    registered |= set(OwnershipRule.objects.filter(enabled=True).values_list("team_id", flat=True).distinct())
     return EvaluationContext(
-        now=now, deployments=deployed, capacity=list(capacity_current().select_related(None)
-                                                    .select_related("cluster")),
+        now=now, deployments=judged, capacity=list(capacity_current().select_related(None)
+                                                   .select_related("cluster")),
         pending=list(pending_gpu_pods_current().select_related("cluster")), catalog=catalog,
-        settings=settings or {},
+        settings=settings or {}, declarations=declarations, live_clusters=live_clusters,
+        ignore_rules=ignore_rules, registered_teams=registered,
     )
 
 

@@ -10,6 +10,9 @@
   ``opened_at`` now (``first_seen`` keeps the first time ever), and a new ``opened`` event noting the
   reopening. The acknowledgement, snooze and risk acceptance of the earlier episode are cleared: a
   recurrence is news. The history of both episodes stays in the events.
+- Ignore rules (IgnoreRule): an observation an active ignore rule covers is dropped, so its open finding
+  resolves (noting the ignore rule and its reason); rules that compare fields apply field-level ignores
+  themselves (context.ignored).
 - A rule that raises is logged and skipped: its findings are left as they were (neither updated nor
   resolved). A disabled rule's open findings resolve ("rule disabled").
 - Two evaluations racing (crawls of two sources finishing together) can collide on a new fingerprint;
@@ -53,12 +56,14 @@ class EvaluationSummary:
     updated: int = 0
     unchanged: int = 0
     resolved: int = 0
+    ignored: int = 0
     open_total: int = 0
 
     def __str__(self) -> str:
         failed = f", rules failed: {', '.join(self.rules_failed)}" if self.rules_failed else ""
+        ignored = f", {self.ignored} ignored by ignore rules" if self.ignored else ""
         return (f"{self.opened} opened ({self.reopened} reopened), {self.updated} updated, {self.unchanged} "
-                f"unchanged, {self.resolved} resolved; {self.open_total} open{failed}")
+                f"unchanged, {self.resolved} resolved; {self.open_total} open{ignored}{failed}")
 
 
 def fingerprint_of(*, rule: str, key: str) -> str:
@@ -92,6 +97,8 @@ def _evaluate(*, now: datetime, rules: list[Rule]) -> EvaluationSummary:
     summary.rules_disabled = [r.code for r in rules if r not in active]
     context = context_build(now=now, settings=configs)
     observed: dict[str, tuple[Rule, Observation, str]] = {}
+    ignored: dict[str, Any] = {}
+    by_pk = {d.row.pk: d for d in [*context.deployments, *(x.declared for x in context.declarations)]}
     for rule in active:
         try:
             observations = rule.evaluate(context)
@@ -103,6 +110,12 @@ def _evaluate(*, now: datetime, rules: list[Rule]) -> EvaluationSummary:
         severity_default = configs.get(rule.code, RuleConfig()).severity or rule.severity
         for observation in observations:
             fp = fingerprint_of(rule=rule.code, key=observation.key)
+            deployed = by_pk.get(observation.deployment_id) if observation.facts is None else None
+            ignore = context.ignored(rule.code, deployed=deployed, facts=observation.facts)
+            if ignore is not None:
+                ignored[fp] = ignore
+                summary.ignored += 1
+                continue
             observed[fp] = (rule, observation, observation.severity or severity_default)
 
     judged = set(summary.rules_run) | set(summary.rules_disabled)
@@ -158,9 +171,12 @@ def _evaluate(*, now: datetime, rules: list[Rule]) -> EvaluationSummary:
             finding.status, finding.resolved_at = FindingStatus.RESOLVED, now
             duration = finding.open_duration()
             note = "rule disabled" if finding.rule in summary.rules_disabled else "condition cleared"
+            if fp in ignored:
+                note = f"ignored by ignore rule #{ignored[fp].pk} ({ignored[fp].reason})"
             events.append(FindingEvent(finding=finding, kind=EventKind.RESOLVED, at=now,
                                        note=f"{note}; open for {_human(duration)}",
-                                       data={"openSeconds": int(duration.total_seconds())}))
+                                       data={"openSeconds": int(duration.total_seconds()),
+                                             **({"ignoreRule": ignored[fp].pk} if fp in ignored else {})}))
             changed.append(finding)
             summary.resolved += 1
         Finding.objects.bulk_create(created, batch_size=BATCH)

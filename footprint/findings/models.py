@@ -1,5 +1,5 @@
-"""Findings: what the rules found in the inventory (Finding), what happened to each (FindingEvent), and the
-thresholds users set per rule (RuleSetting).
+"""Findings: what the rules found in the inventory (Finding), what happened to each (FindingEvent), the
+thresholds users set per rule (RuleSetting) and the differences teams accept (IgnoreRule).
 
 Findings are written by ``footprint.findings.engine.findings_evaluate`` (open, update, resolve) and by
 ``footprint.findings.services`` (acknowledge, snooze, accept the risk); every change leaves a FindingEvent.
@@ -9,6 +9,7 @@ One row per fingerprint: a condition that clears and comes back reopens the same
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from fnmatch import fnmatchcase
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -134,3 +135,90 @@ class RuleSetting(models.Model):
         if unknown:
             raise ValidationError({"params": f"unknown parameter(s) {', '.join(unknown)} for {self.code}; "
                                              f"known: {', '.join(sorted(rule.params)) or 'none'}"})
+        errors = rule.params_errors(self.params)
+        if errors:
+            raise ValidationError({"params": "; ".join(errors)})
+
+
+class IgnoreRule(models.Model):
+    """A difference a team accepts, like Argo CD's ignoreDifferences: what it matches produces no finding.
+
+    ``rule`` is a rule code (``drift.accelerator``), a prefix (``drift`` or ``drift.*``: every drift rule) or
+    ``*``. The optional patterns narrow it to deployments: ``model``, ``cluster`` and ``namespace`` are shell
+    globs, ``team`` a team slug, ``environment`` exact; an empty pattern matches anything, a set pattern never
+    matches a finding that has no such value (a GPU node has no model). ``fields`` (drift rules only) ignores
+    only those differences: the deployment is left out of the comparison of those fields and still compared
+    on the others. Empty ``fields``: the whole finding is ignored. Past ``expires_at`` the rule stops
+    applying and the finding comes back at the next evaluation (reopening the same row).
+    """
+
+    rule = models.CharField(max_length=64, help_text="Rule code, a prefix (drift or drift.*) or *.")
+    model = models.CharField(max_length=512, blank=True, default="", help_text="Glob on the model name.")
+    team = models.CharField(max_length=100, blank=True, default="", help_text="Team slug.")
+    cluster = models.CharField(max_length=253, blank=True, default="", help_text="Glob on the cluster name.")
+    namespace = models.CharField(max_length=253, blank=True, default="", help_text="Glob on the namespace.")
+    environment = models.CharField(max_length=16, blank=True, default="", help_text="prod, staging, dev or test.")
+    fields = models.JSONField(default=list, blank=True,
+                              help_text='Drift rules only: the differences to ignore, e.g. ["maxModelLen"]; '
+                                        "empty: the whole finding.")
+    reason = models.TextField(help_text="Why this difference is accepted.")
+    created_by = models.CharField(max_length=150, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never.")
+
+    class Meta:
+        ordering = ["rule", "id"]
+
+    def __str__(self) -> str:
+        narrowed = " ".join(f"{name}={getattr(self, name)}" for name in self.PATTERNS if getattr(self, name))
+        fields = f" fields={','.join(self.fields)}" if self.fields else ""
+        return f"ignore {self.rule}{' ' + narrowed if narrowed else ''}{fields}"
+
+    PATTERNS = ("model", "team", "cluster", "namespace", "environment")
+    _GLOBS = ("model", "cluster", "namespace")
+
+    def is_active(self, *, now: datetime) -> bool:
+        return self.expires_at is None or self.expires_at > now
+
+    def covers_rule(self, code: str) -> bool:
+        pattern = self.rule.strip()
+        if pattern in ("", "*") or fnmatchcase(code, pattern):
+            return True
+        prefix = pattern.rstrip("*").rstrip(".")
+        return code == prefix or code.startswith(prefix + ".")
+
+    def matches(self, *, code: str, facts: dict[str, str | None], field: str | None = None) -> bool:
+        """Does this rule ignore ``code``'s finding about ``facts`` (model, team, cluster, namespace,
+        environment) — or, with ``field``, that one difference?"""
+        if not self.covers_rule(code):
+            return False
+        if field is None and self.fields:
+            return False   # it ignores some differences only, not the whole finding
+        if field is not None and self.fields and field not in self.fields:
+            return False
+        for name in self.PATTERNS:
+            pattern = getattr(self, name)
+            if not pattern:
+                continue
+            value = facts.get(name)
+            if not value:
+                return False
+            if not (fnmatchcase(value, pattern) if name in self._GLOBS else value == pattern):
+                return False
+        return True
+
+    def clean(self) -> None:
+        from footprint.findings.rules import RULES_BY_CODE
+
+        covered = [rule for code, rule in RULES_BY_CODE.items() if self.covers_rule(code)]
+        if not covered:
+            raise ValidationError({"rule": f"{self.rule!r} matches no rule; known: {', '.join(sorted(RULES_BY_CODE))}"})
+        if not isinstance(self.fields, list) or not all(isinstance(f, str) for f in self.fields):
+            raise ValidationError({"fields": 'a JSON list of field names, e.g. ["maxModelLen"]'})
+        known = {f for rule in covered for f in rule.ignorable_fields}
+        unknown = sorted(set(self.fields) - known)
+        if unknown:
+            raise ValidationError({"fields": f"unknown field(s) {', '.join(unknown)} for {self.rule}; "
+                                             f"known: {', '.join(sorted(known)) or 'none (not a drift rule)'}"})
+        if not self.reason.strip():
+            raise ValidationError({"reason": "say why this difference is accepted"})

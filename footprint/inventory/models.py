@@ -195,6 +195,12 @@ class Deployment(WorkloadColumns):
     stale = models.BooleanField(default=False)
     stale_reason = models.TextField(blank=True, default="")
     stale_since = models.DateTimeField(null=True, blank=True)
+    usage = models.JSONField(
+        default=dict, blank=True,
+        help_text="Usage signals over a window (collectors.usage.Usage.to_dict(): requests, last request, GPU "
+                  "utilisation), written by each crawl where the source names a Prometheus or CloudWatch; "
+                  "empty where it names none.",
+    )
 
     class Meta:
         ordering = ["cluster_name", "namespace", "name", "unit"]

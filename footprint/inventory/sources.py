@@ -17,6 +17,7 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from collectors.errors import CollectorError
 from collectors.registry import provider
+from collectors.usage import usage_split, usage_validate
 from footprint.inventory.choices import SourceKind
 from footprint.inventory.models import Source
 
@@ -58,9 +59,12 @@ def source_config_validate(*, kind: str, settings: Mapping[str, Any], credential
     except CollectorError as error:
         raise ValidationError({"kind": error.message}) from None
     # Twice, so that the error lands on the right field: settings alone, then with the credentials.
+    # settings.prometheus / settings.usage / credentials.prometheus are the usage step's (collectors/usage.py),
+    # checked by it; the provider checks the rest.
     for field, secrets in (("settings", {}), ("credentials", credentials)):
         try:
-            described.validate(settings, secrets)
+            usage_validate(settings, secrets)
+            described.validate(*usage_split(settings, secrets))
         except CollectorError as error:
             raise ValidationError({field: f"{field}: {error.message}" if field == "settings" else error.message}) \
                 from None

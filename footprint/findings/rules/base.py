@@ -32,6 +32,8 @@ class Observation:
     impact_basis: str = ""
     action: dict[str, Any] = field(default_factory=dict)
     severity: str | None = None   # None: the rule's (configured) severity
+    # What an IgnoreRule matches on (model, team, cluster, namespace, environment); None: the deployment's.
+    facts: dict[str, str | None] | None = None
 
     @classmethod
     def on(cls, deployed: Deployed, **fields) -> Observation:
@@ -48,9 +50,26 @@ class Rule:
     severity: ClassVar[str]
     params: ClassVar[dict[str, Any]] = {}
     description: ClassVar[str] = ""
+    # Differences an IgnoreRule may name in ``fields`` (drift rules); empty: only whole findings are ignored.
+    ignorable_fields: ClassVar[tuple[str, ...]] = ()
 
     def evaluate(self, context: EvaluationContext) -> list[Observation]:
         raise NotImplementedError
+
+    def params_errors(self, params: dict[str, Any]) -> list[str]:
+        """What is wrong with user overrides of known parameters (RuleSetting.clean); [] when fine."""
+        return []
+
+
+def compare_errors(params: dict[str, Any], known) -> list[str]:
+    """For rules whose ``compare`` parameter lists field names: a misspelt field is an error, not a no-op."""
+    compare = params.get("compare")
+    if compare is None:
+        return []
+    if not isinstance(compare, list) or not all(isinstance(f, str) for f in compare):
+        return ["compare: a list of field names"]
+    unknown = sorted(set(compare) - set(known))
+    return [f"compare: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"] if unknown else []
 
 
 def monthly_of(deployed: Deployed, *, share: Decimal = Decimal(1), what: str) -> tuple[Decimal | None, str]:

@@ -1,12 +1,16 @@
-"""Orphan rules: deployments nobody owns, forgotten variants, and endpoints that hold GPUs without serving."""
+"""Orphan rules: deployments nobody owns or whose team Footprint does not know, forgotten variants, old
+versions left running next to the new one, and endpoints that hold GPUs without serving."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from difflib import get_close_matches
+from fnmatch import fnmatchcase
 
 from footprint.findings.choices import ActionKind, Severity
-from footprint.findings.context import EvaluationContext
+from footprint.findings.context import Deployed, EvaluationContext, by_key
 from footprint.findings.rules.base import Observation, Rule, monthly_of
+from footprint.findings.rules.drift import fleet_groups, place
 
 
 class NoOwner(Rule):
@@ -30,6 +34,90 @@ class NoOwner(Rule):
                         "note": "only after an owner is found or nobody claims it; else add an ownership rule"},
             ))
         return found
+
+
+class UnknownTeam(Rule):
+    code = "orphans.unknown_team"
+    title = "Owner team unknown to Footprint"
+    severity = Severity.LOW
+    params = {"known_teams": []}
+    description = (
+        "The workload names its team itself (a label or annotation, not an ownership rule) and that team is "
+        "not registered in Footprint: no member (accounts.Membership), no enabled ownership rule, and its slug "
+        "matches none of known_teams (globs). Distinct from orphans.no_owner (no team at all): here a team "
+        "is named that nobody in Footprint answers for — often a typo or a renamed team. Until at least "
+        "one team is registered (or known_teams is set) the rule stays silent: there is nothing to compare "
+        "with. Evidence lists registered teams with a similar slug.")
+
+    def evaluate(self, context: EvaluationContext) -> list[Observation]:
+        patterns = context.params(self)["known_teams"]
+        registered = context.registered_teams
+        if not registered and not patterns:
+            return []
+        known_slugs = sorted({d.row.team.slug for d in context.deployments
+                              if d.row.team_id in registered} | {p for p in patterns if "*" not in p})
+        found = []
+        for d in context.deployments:
+            team = d.row.team
+            if team is None or team.pk in registered or (d.spec.owner.source or "").startswith("rule:"):
+                continue
+            if any(fnmatchcase(team.slug, pattern) for pattern in patterns):
+                continue
+            impact, basis = monthly_of(d, what="spend attributed to an unknown team")
+            similar = get_close_matches(team.slug, known_slugs, n=3, cutoff=0.6)
+            found.append(Observation.on(
+                d, title=f"{d.row.name} names team {team.slug!r}, which Footprint does not know"
+                         + (f" (did you mean {similar[0]}?)" if similar else ""),
+                evidence={**d.describe(), "ownerSource": d.spec.owner.source, "contact": d.spec.owner.contact,
+                          "similarTeams": similar},
+                impact_monthly=impact, impact_basis=basis,
+            ))
+        return found
+
+
+class OldVersion(Rule):
+    code = "orphans.old_version"
+    title = "Old model version still running next to the newer one"
+    severity = Severity.MEDIUM
+    params = {"grace_days": 7}
+    description = (
+        "In one cluster, a fleet group serves two or more model versions: every deployment whose version "
+        "differs from the most recently created deployment's, and that was created before it, is reported "
+        "(on the old deployment) once the newer one has run for grace_days (a rollout in progress is not "
+        "an orphan). Unpinned versions and workloads without a creation time are not judged. Different "
+        "versions in different clusters are drift.version's. The impact is the old deployment's cost.")
+
+    def evaluate(self, context: EvaluationContext) -> list[Observation]:
+        cutoff = context.now - timedelta(days=context.params(self)["grace_days"])
+        found = []
+        for _, members in sorted(fleet_groups(context).items()):
+            for _, here in sorted(by_key(members, place).items()):
+                dated = [d for d in here if d.spec.model.version and d.row.workload_created_at]
+                if len({d.spec.model.version for d in dated}) < 2:
+                    continue
+                newest = max(dated, key=lambda d: (d.row.workload_created_at, d.row.pk))
+                if newest.row.workload_created_at > cutoff:
+                    continue
+                for old in sorted(dated, key=lambda d: d.row.pk):
+                    if old.spec.model.version == newest.spec.model.version or \
+                            old.row.workload_created_at >= newest.row.workload_created_at:
+                        continue
+                    found.append(self._observe(old, newest))
+        return found
+
+    @staticmethod
+    def _observe(old: Deployed, newest: Deployed) -> Observation:
+        impact, basis = monthly_of(old, what="the old version's deployment")
+        return Observation.on(
+            old, title=f"{old.row.name} still serves {old.spec.model.name} at {old.spec.model.version[:12]} "
+                       f"(since {old.row.workload_created_at:%Y-%m-%d}) next to {newest.row.name} at "
+                       f"{newest.spec.model.version[:12]} (since {newest.row.workload_created_at:%Y-%m-%d})",
+            evidence={**old.describe(), "createdAt": old.row.workload_created_at.isoformat(),
+                      "newer": {**newest.describe(), "createdAt": newest.row.workload_created_at.isoformat()}},
+            impact_monthly=impact, impact_basis=basis,
+            action={"kind": ActionKind.DECOMMISSION, "deployment": old.row.pk,
+                    "note": f"once its traffic has moved to {newest.where}"},
+        )
 
 
 class OldCanary(Rule):
@@ -86,4 +174,4 @@ class ZeroReady(Rule):
         return found
 
 
-RULES = [NoOwner, OldCanary, ZeroReady]
+RULES = [NoOwner, UnknownTeam, OldCanary, OldVersion, ZeroReady]

@@ -126,7 +126,7 @@ class IdleGpuNodes(Rule):
             impact, basis = self._price(context, cloud, region, node)
             found.append(Observation(
                 key=f"node:{node.cluster_id}:{node.node}", subject=f"{node.cluster_name}/{node.node}",
-                cluster_id=node.cluster_id,
+                cluster_id=node.cluster_id, facts={"cluster": node.cluster_name},
                 title=f"{node.cluster_name}/{node.node}: {node.allocatable:g}× {node.accelerator_type or 'GPU'} "
                       "with no GPU pods",
                 evidence={"cluster": node.cluster_name, "node": node.node, "pool": node.pool or None,
@@ -195,6 +195,7 @@ class PendingGpuPods(Rule):
             cluster_name = pods[0].cluster_name
             found.append(Observation(
                 key=f"pending:{cluster_id}:{namespace}", subject=f"{cluster_name}/{namespace}",
+                facts={**(owner.facts() if owner else {}), "cluster": cluster_name, "namespace": namespace},
                 cluster_id=cluster_id, deployment_id=owner.row.pk if owner else None,
                 team_id=owner.row.team_id if owner else None,
                 title=f"{len(pods)} GPU pod(s) pending in {cluster_name}/{namespace} asking for {gpus:g} GPUs",

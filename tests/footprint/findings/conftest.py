@@ -53,3 +53,20 @@ def node(name: str, *, cluster: str = "prod-a", pods: int = 1, allocatable: floa
 def pending(name: str, *, cluster: str = "prod-a", namespace: str = "llm", requested: float = 8) -> PendingGpuPod:
     return PendingGpuPod(cluster=cluster, namespace=namespace, name=name, requested=requested,
                          reason="0/3 nodes are available: 3 Insufficient nvidia.com/gpu")
+
+
+@pytest.fixture
+def live(db):
+    """live(specs, clusters=[...]): reconcile one crawl of a kubernetes source that listed ``clusters``
+    completely (default: every cluster the specs name)."""
+    from footprint.inventory.models import Source
+
+    source = Source.objects.create(name="clusters", kind="kubernetes")
+
+    def load(specs, *, clusters=None, at=NOW):
+        clusters = clusters if clusters is not None else sorted({s.workload.cluster for s in specs})
+        result = CrawlResult(specs=list(specs), scopes=[Scope(cluster=c) for c in clusters], started_at=at,
+                             finished_at=at)
+        return deployments_reconcile(source=source, result=result, now=at)
+
+    return load

@@ -1,13 +1,12 @@
 """THE demo test: crawl the demo fleet (`manage.py demo --no-serve`), evaluate, and find every planted
-situation of collectors/simulator/scenarios/DEMO.md that this slice's rules cover, exactly where it was
-planted, and nothing else.
+situation of collectors/simulator/scenarios/DEMO.md, exactly where it was planted, and nothing else.
 
-Covered: #1 drift.version, #2 drift.backup_mismatch, #3 orphans.old_canary, #4 orphans.no_owner,
+#1 drift.version, #2 drift.backup_mismatch, #3 orphans.old_canary, #4 orphans.no_owner,
 #5 waste.nonprod_like_prod, #6 waste.wrong_gpu, #7 waste.idle_gpu_nodes (per node: 2 findings),
-#8 waste.duplicates, #10 waste.pending_gpu_pods, #11 orphans.zero_ready. #9 (SageMaker) plants nothing.
-
-Not covered yet (next slice): #12 old version still running next to the newer one in the same cluster
-(gke-usc1-prod/search-prod/search-reranker); none of this slice's rules may fire on it, and none does.
+#8 waste.duplicates, #10 waste.pending_gpu_pods, #11 orphans.zero_ready, #12 orphans.old_version.
+#9 (SageMaker) plants nothing. The fleet-group drift rules (engine, accelerator, settings), the unknown-team
+rule (no team is registered in the demo) and desired-vs-live (the demo has no file source) have nothing
+planted and must stay silent: "nothing else" asserts it.
 """
 
 from __future__ import annotations
@@ -32,6 +31,7 @@ PLANTED = {
     ("waste.duplicates", "BAAI/bge-large-en-v1.5 prod gcp us-central1"),                   # 8
     ("waste.pending_gpu_pods", "nebius-eu-north1/platform-prod"),                          # 10
     ("orphans.zero_ready", "aks-weu-shared/legal-prod/clause-summarizer"),                 # 11
+    ("orphans.old_version", "gke-usc1-prod/search-prod/search-reranker"),                  # 12
 }
 
 
@@ -55,7 +55,7 @@ def test_every_covered_planted_situation_is_found_where_planted_and_nothing_else
 
     # deployment-level findings sit on the planted workload
     on_deployments = {"drift.backup_mismatch", "orphans.old_canary", "orphans.no_owner", "orphans.zero_ready",
-                      "waste.nonprod_like_prod", "waste.wrong_gpu"}
+                      "orphans.old_version", "waste.nonprod_like_prod", "waste.wrong_gpu"}
     for rule, subject in PLANTED:
         if rule in on_deployments:
             assert "/".join(where(rule, subject)) == subject
@@ -80,7 +80,12 @@ def test_every_covered_planted_situation_is_found_where_planted_and_nothing_else
     assert findings[("waste.pending_gpu_pods", "nebius-eu-north1/platform-prod")].impact_monthly is None
     for key in PLANTED - {("waste.pending_gpu_pods", "nebius-eu-north1/platform-prod")}:
         assert findings[key].impact_monthly is not None, key
-    assert not any(f.deployment and f.deployment.name == "search-reranker" for f in findings.values())  # #12
+    old = findings[("orphans.old_version", "gke-usc1-prod/search-prod/search-reranker")]
+    assert old.evidence["version"] == "12e86ab1f3a0c5bb4d1e2c8b2a1f1c3a3bb2d9e1"
+    assert old.evidence["newer"]["where"] == "gke-usc1-prod/search-prod/search-reranker-v2"
+    assert old.action == {"kind": "decommission", "deployment": old.deployment_id,
+                          "note": "once its traffic has moved to gke-usc1-prod/search-prod/search-reranker-v2"}
+    assert old.impact_monthly > 0 and old.team.slug == "search"
 
     capsys.readouterr()
     call_command("findings", "--format", "json")
