@@ -12,5 +12,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("account/", include("footprint.accounts.urls")),
     path("actions/", include("footprint.actions.urls")),
+    path("costs/", include("footprint.costs.urls")),
     path("", include("footprint.web.urls")),
 ]

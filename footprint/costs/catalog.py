@@ -78,6 +78,7 @@ class RegionPick:
 class PriceCatalog:
     def __init__(self, entries: Iterable[CatalogEntry], overrides: Iterable[CatalogOverride] = ()) -> None:
         self._by_key: dict[tuple[str, str, str], CatalogEntry] = {}
+        self._gpu_hour: dict[str, tuple[Decimal, CatalogEntry]] = {}
         self._instances: dict[tuple[str, str, str], list[CatalogEntry]] = {}
         for entry in entries:
             if entry.pricing != Pricing.ON_DEMAND:
@@ -85,6 +86,12 @@ class PriceCatalog:
             self._by_key[(entry.cloud, entry.region, entry.key.lower())] = entry
             if entry.kind == PriceKind.INSTANCE and entry.accelerator:
                 self._instances.setdefault((entry.cloud, entry.region, entry.accelerator), []).append(entry)
+            if entry.accelerator:
+                per_gpu = entry.usd_per_hour / entry.gpus_per_instance
+                best = self._gpu_hour.get(entry.accelerator)
+                if best is None or (per_gpu, entry.cloud, entry.region, entry.key) < (
+                        best[0], best[1].cloud, best[1].region, best[1].key):
+                    self._gpu_hour[entry.accelerator] = (per_gpu, entry)
         # Latest effective first, so the first match at a date is the one in force.
         self._overrides = sorted(overrides, key=lambda o: (o.effective_from, o.id or 0), reverse=True)
 
@@ -108,6 +115,15 @@ class PriceCatalog:
 
     def __len__(self) -> int:
         return len(self._by_key)
+
+    def cheapest_gpu_hour(self, accelerator: str) -> tuple[Decimal, CatalogEntry] | None:
+        """The lowest list price of one ``accelerator`` for an hour, across every cloud and region: a per-GPU
+        price, or an instance's price over its GPUs (the share a replica pays). Overrides not applied."""
+        return self._gpu_hour.get(accelerator)
+
+    def override_dates(self) -> list[date]:
+        """Every date an override takes effect, ascending: accrual splits an interval at these."""
+        return sorted({o.effective_from for o in self._overrides})
 
     def regions(self, *, cloud: str, region: str | None) -> Iterator[RegionPick]:
         """Where to look, in order: the exact region, prices valid in any region (''), then the cloud's

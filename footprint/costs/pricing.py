@@ -20,6 +20,9 @@ Rules, in order:
 - One override at most, the most specific in force at ``at`` (see ``PriceCatalog.override``): a negotiated
   instance price replaces the list price, a negotiated GPU price is paid per GPU-hour, a discount takes
   its percentage off.
+
+Accrual prices a revision from a ModelSpec rebuilt from its columns (``accrual._pricing_spec`` holds the
+fields read here), once per distinct combination: reading another ModelSpec field here means adding it there.
 """
 
 from __future__ import annotations

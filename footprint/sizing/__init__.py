@@ -6,4 +6,6 @@
 - ``memory``: ``weight_bytes``, ``kv_bytes_per_token``, ``kv_bytes_per_sequence``, ``capacity``,
   ``max_concurrent_sequences``, ``cheapest_fit``.
 - ``throughput``: ``decode_throughput``, ``cost_per_million_output_tokens``.
+- ``selectors``: ``model_sizing(model_name, context_len=, concurrency=, config_json=)``, the JSON-able sizing
+  the model page and the API render (the one module here that reads the database: the price catalog).
 """

@@ -46,3 +46,29 @@ def _queries(n: int) -> int:
 
 def test_selector_query_count_does_not_grow_with_deployments():
     assert _queries(3) == _queries(60) <= 4
+
+
+def _report_queries(n: int) -> int:
+    from datetime import date
+
+    from footprint.costs.report import cost_report_build
+
+    source = Source.objects.create(name=f"history-{n}", kind="file")
+    nodes = [GpuNode(cluster=f"c{i % 3}", name=f"n{i}", cloud="aws", region="us-east-1", instance_type="g5.12xlarge",
+                     accelerator="A10G", allocatable=4, requested=2, serving_requested=1) for i in range(n)]
+    for day in (1, 11, 21):  # three crawls in October; each one rescales every deployment
+        at = datetime(2026, 10, day, tzinfo=UTC)
+        specs = [spec_make(f"d{i}", cluster=f"c{i % 3}", accelerator="A10G", replicas=day % 7 + i % 2,
+                           team=f"t{i % 4}", observed_at=at) for i in range(n)]
+        deployments_reconcile(source=source, result=CrawlResult(specs=specs, gpu_nodes=nodes, scopes=[Scope()],
+                                                                started_at=at, finished_at=at))
+    with CaptureQueriesContext(connection) as captured:
+        report = cost_report_build(month=date(2026, 10, 1), now=datetime(2026, 11, 5, tzinfo=UTC))
+        report.by("team")
+    mine = [line for line in report.lines if line.name.startswith("d") and line.cluster.startswith("c")]
+    assert len(mine) >= n and report.total > 0 and len(report.clusters) >= 3
+    return len(captured)
+
+
+def test_report_query_count_does_not_grow_with_the_fleet():
+    assert _report_queries(4) == _report_queries(40) <= 12
