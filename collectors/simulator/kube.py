@@ -301,7 +301,12 @@ class Dispatcher:
             return Reply(200, mutations.patch_object(self.store, resource, self._namespace(resource), route.name,
                                                      patch, kind, route.subresource))
         if method == "DELETE" and route.name and route.subresource is None:
-            return Reply(200, mutations.delete_object(self.store, resource, self._namespace(resource), route.name))
+            try:
+                options = json.loads(body) if body else None
+            except ValueError as error:
+                raise failure(400, "BadRequest", f"error decoding DeleteOptions: {error}") from error
+            return Reply(200, mutations.delete_object(self.store, resource, self._namespace(resource), route.name,
+                                                      options))
         raise failure(405, "MethodNotAllowed", f"the fleet simulator does not support {method} on this path")
 
     def resource(self) -> resources.Resource:

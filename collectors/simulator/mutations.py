@@ -32,6 +32,7 @@ def patch_object(store: ClusterStore, resource: Resource, namespace: str, name: 
                              f"the body of the request was in an unknown format - accepted media types include: "
                              f"{JSON_PATCH}, application/merge-patch+json, application/apply-patch+yaml")
         base = store.base(entry)
+        _check_precondition(body, entry, resource, name)
         if subresource == "scale":
             replicas = ((body or {}).get("spec") or {}).get("replicas") if isinstance(body, dict) else None
             if replicas is None:
@@ -75,11 +76,16 @@ def scale_of(store: ClusterStore, entry: Entry, obj: dict[str, Any]) -> dict[str
             "status": {"replicas": len(entry.pods or []), "selector": selector}}
 
 
-def delete_object(store: ClusterStore, resource: Resource, namespace: str, name: str) -> dict[str, Any]:
+def delete_object(store: ClusterStore, resource: Resource, namespace: str, name: str,
+                  options: Any = None) -> dict[str, Any]:
     with store.lock:
         found = store.find(resource, namespace, name)
         if found is None:
             raise not_found(resource, name)
+        wanted = ((options or {}).get("preconditions") or {}) if isinstance(options, dict) else {}
+        if wanted.get("resourceVersion") and not isinstance(found, PodRecord) \
+                and str(wanted["resourceVersion"]) != str(found.rv):
+            raise _conflict(resource, name)
         details = {"name": name, "group": resource.group, "kind": resource.plural}
         if isinstance(found, PodRecord):
             # graceful deletion: the API server answers with the pod, marked for deletion
@@ -112,6 +118,20 @@ def _entry(store: ClusterStore, resource: Resource, namespace: str, name: str) -
         raise StoreError(405, "MethodNotAllowed", f"the fleet simulator derives {resource.plural} from their "
                                                   f"owners; patch the owner instead")
     return found
+
+
+def _check_precondition(body: Any, entry: Entry, resource: Resource, name: str) -> None:
+    """A patch naming metadata.resourceVersion is refused with 409 unless the object is at that version, as
+    the API server does (optimistic concurrency)."""
+    wanted = ((body.get("metadata") or {}).get("resourceVersion")) if isinstance(body, dict) else None
+    if wanted and str(wanted) != str(entry.rv):
+        raise _conflict(resource, name)
+
+
+def _conflict(resource: Resource, name: str) -> StoreError:
+    what = f"{resource.plural}.{resource.group}" if resource.group else resource.plural
+    return StoreError(409, "Conflict", f'Operation cannot be fulfilled on {what} "{name}": the object has been '
+                                       "modified; please apply your changes to the latest version and try again")
 
 
 def _check_identity(base: dict[str, Any], patched: dict[str, Any], resource: Resource, name: str) -> None:

@@ -118,3 +118,33 @@ def test_a_deleted_pod_is_replaced_by_its_controller(api):
     deleted = core.delete_namespaced_pod("qwen-72b-0", "llm-platform-prod")
     assert deleted.metadata.deletion_timestamp is not None
     assert core.read_namespaced_pod("qwen-72b-0", "llm-platform-prod").status.phase == "Running"
+
+
+def test_a_stale_resource_version_is_a_conflict_and_changes_nothing(api):
+    """Optimistic concurrency, as the API server does it: a PATCH or DELETE made from an older read gets 409."""
+    apps = client.AppsV1Api(api("prod-use1"))
+    read = apps.read_namespaced_deployment("chat-vllm", "search-prod")
+    stale = read.metadata.resource_version
+    apps.patch_namespaced_deployment("chat-vllm", "search-prod", {"metadata": {"labels": {"touched": "yes"}}})
+    with pytest.raises(ApiException) as patch_conflict:
+        apps.patch_namespaced_deployment("chat-vllm", "search-prod",
+                                         {"metadata": {"resourceVersion": stale}, "spec": {"replicas": 5}})
+    assert patch_conflict.value.status == 409
+    assert "the object has been modified" in json.loads(patch_conflict.value.body)["message"]
+    with pytest.raises(ApiException) as delete_conflict:
+        apps.delete_namespaced_deployment("chat-vllm", "search-prod",
+                                          body=client.V1DeleteOptions(preconditions=client.V1Preconditions(
+                                              resource_version=stale)))
+    assert delete_conflict.value.status == 409
+    current = apps.read_namespaced_deployment("chat-vllm", "search-prod")
+    assert current.spec.replicas == read.spec.replicas
+    # made from the current version, both go through
+    fresh = current.metadata.resource_version
+    scaled = apps.patch_namespaced_deployment("chat-vllm", "search-prod",
+                                              {"metadata": {"resourceVersion": fresh}, "spec": {"replicas": 1}})
+    assert scaled.spec.replicas == 1
+    apps.delete_namespaced_deployment("chat-vllm", "search-prod", body=client.V1DeleteOptions(
+        preconditions=client.V1Preconditions(resource_version=scaled.metadata.resource_version)))
+    with pytest.raises(ApiException) as gone:
+        apps.read_namespaced_deployment("chat-vllm", "search-prod")
+    assert gone.value.status == 404
