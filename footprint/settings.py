@@ -76,7 +76,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_filters",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
@@ -181,12 +180,13 @@ CRAWL_SOFT_TIME_LIMIT = CRAWL_TIME_LIMIT - 60
 CRAWL_LOCK_TIMEOUT = CRAWL_TIME_LIMIT + 60
 
 REST_FRAMEWORK = {
-    # Token first: an anonymous request gets 401 with ``WWW-Authenticate: Token`` (session-first would say 403).
+    # Token first: an anonymous request gets 401 with ``WWW-Authenticate: Bearer`` (session-first would say 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "footprint.accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Reads: any signed-in user; writes and commands name their roles (footprint.accounts.permissions).
+    "DEFAULT_PERMISSION_CLASSES": ["footprint.accounts.permissions.SignedIn"],
     "DEFAULT_FILTER_BACKENDS": ["footprint.api.filters.FilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "footprint.api.exceptions.exception_handler",

@@ -73,3 +73,18 @@ def can_operate(user, team_id: int | None) -> bool:
 def can_approve(user, requested_by_id: int | None) -> bool:
     """Approvers (and admins) approve; nobody approves their own request."""
     return has_role(user, Role.APPROVER) and user.pk != requested_by_id
+
+
+def can_manage_prices(user) -> bool:
+    """Create, change or delete price overrides; export cost reports (finance, admin)."""
+    return has_role(user, Role.FINANCE)
+
+
+def can_crawl(user) -> bool:
+    """Start a crawl now ("crawl now" on a source): operators and admins (a source spans teams)."""
+    return has_role(user, Role.OPERATOR)
+
+
+def can_manage_sources(user) -> bool:
+    """Create and change sources (they hold cloud credentials): admins only."""
+    return has_role(user, Role.ADMIN)

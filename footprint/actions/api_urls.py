@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from footprint.actions.api import AuditEventViewSet, DeployActionViewSet
+
+router = SimpleRouter()
+router.register("actions", DeployActionViewSet, basename="action")
+router.register("audit-events", AuditEventViewSet, basename="audit-event")
+
+urlpatterns = router.urls

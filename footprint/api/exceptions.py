@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -20,6 +21,9 @@ def error_body(*, code: str, message: str, details: Any = None) -> dict[str, Any
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DjangoPermissionDenied):
+        # The services refuse with Django's PermissionDenied (saying which role is needed): same shape as DRF's.
+        exc = exceptions.PermissionDenied(str(exc) or None)
     if isinstance(exc, DjangoValidationError):
         # The services raise Django's ValidationError naming the field; it becomes a 400 like a serializer's.
         exc = exceptions.ValidationError(

@@ -188,7 +188,8 @@ class SourceWriteSerializer(serializers.Serializer):
     settings = serializers.DictField(required=False, default=dict)
     credentials = serializers.DictField(required=False, allow_null=True, write_only=True,
                                         help_text="The provider's secret fields; stored encrypted, never returned.")
-    interval_minutes = serializers.IntegerField(required=False, min_value=1, default=60)
+    interval_minutes = serializers.IntegerField(required=False, min_value=1, max_value=366 * 24 * 60, default=60,
+                                                help_text="Minutes between crawls, at most a year.")
     enabled = serializers.BooleanField(required=False, default=True)
 
 

@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from collectors.spec import SpecError, parse_time, spec_list
+from footprint.accounts.permissions import AdminWrite, OperatorOnly
 from footprint.api import serializers
 from footprint.api.exceptions import Conflict
 from footprint.api.pagination import (
@@ -33,6 +34,7 @@ from footprint.api.pagination import (
     StandardPagination,
 )
 from footprint.api.renderers import ModelSpecJSONRenderer, ModelSpecYAMLRenderer
+from footprint.api.sizing import SIZING_PARAMETERS, SIZING_RESPONSE, sizing_response
 from footprint.costs.selectors import deployment_prices
 from footprint.inventory.crawl import source_crawl_enqueue
 from footprint.inventory.filters import (
@@ -181,6 +183,12 @@ class ModelViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = ModelFilterSet
     pagination_class = StandardPagination
 
+    @extend_schema(parameters=SIZING_PARAMETERS, responses=_responses({200: SIZING_RESPONSE}, 400, 404))
+    @action(detail=True, filter_backends=[], pagination_class=None)
+    def sizing(self, request: Request, pk: str | None = None) -> Response:
+        """Sizing estimate of the model: memory, GPU fit and count, throughput, cost per million tokens."""
+        return sizing_response(request, self.get_object())
+
 
 def _capacity(aggregate) -> Subquery:
     """One number of a cluster's current GPU capacity (the snapshots of its ``capacity_run``)."""
@@ -236,6 +244,7 @@ class SourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     serializer_class = serializers.SourceSerializer
     filterset_class = SourceFilterSet
     pagination_class = StandardPagination
+    permission_classes = [AdminWrite]  # sources hold cloud credentials: admins configure them
 
     def get_queryset(self):
         return sources_with_health()
@@ -261,6 +270,7 @@ class SourceCrawlView(APIView):
     """"Crawl now": enqueue a crawl of the source (it runs in a worker; in embedded mode, in-process)."""
 
     throttle_scope = "crawl"
+    permission_classes = [OperatorOnly]
 
     @extend_schema(request=None, responses=_responses({202: serializers.CrawlEnqueuedSerializer}, 404, 409),
                    operation_id="sources_crawl_create")

@@ -1,16 +1,20 @@
-"""Fixtures of the API tests: an authenticated client and a small fleet with history."""
+"""Fixtures of the API tests: an authenticated client (an admin) and a small fleet with history."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from collectors.spec import CrawlResult, GpuNode, Scope
+from footprint.accounts.roles import Role
+from footprint.findings.models import Finding
 from footprint.inventory.ingest import deployments_reconcile
-from footprint.inventory.models import Source, Team
+from footprint.inventory.models import Deployment, Source, Team
 from tests.conftest import spec_make
 
 T1 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
@@ -26,7 +30,10 @@ def _throttle_reset():
 
 @pytest.fixture
 def user(db, django_user_model):
-    return django_user_model.objects.create_user(username="viewer", password="pw-123456789")
+    """An admin: the endpoints' behaviour is tested as one; test_roles covers who else may do what."""
+    user = django_user_model.objects.create_user(username="admin")  # no password: hashing is slow
+    user.groups.add(Group.objects.get(name=Role.ADMIN))
+    return user
 
 
 @pytest.fixture
@@ -58,3 +65,14 @@ def fleet(db):
     crawl(source, [spec_make(version="v1", observed_at=T1, **chat), embed, old], at=T1, nodes=nodes)
     crawl(source, [spec_make(version="v2", observed_at=T2, **chat), embed], at=T2, nodes=nodes)
     return source
+
+
+def finding_make(*, team: Team | None, deployment: Deployment | None = None, rule: str = "waste.idle_gpu_nodes",
+                 severity: str = "high", impact: str | None = "100.00", subject: str = "prod-a/llm/chat-vllm",
+                 **fields) -> Finding:
+    now = timezone.now()
+    return Finding.objects.create(
+        rule=rule, title=f"{rule} on {subject}", severity=severity, fingerprint=f"{rule}|{subject}",
+        key=fields.pop("key", f"deployment|{subject}"), subject=subject, team=team, deployment=deployment,
+        cluster=deployment.cluster if deployment else None, impact_monthly=impact,
+        first_seen=fields.pop("first_seen", now), opened_at=fields.pop("opened_at", now), last_seen=now, **fields)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from footprint.accounts.tokens import token_create
 
 pytestmark = pytest.mark.django_db
 
@@ -18,13 +19,14 @@ def test_anonymous_gets_401_in_the_error_shape(url):
     assert response.status_code == 401
     assert response.json() == {"error": {"code": "not_authenticated",
                                          "message": "Authentication credentials were not provided.", "details": {}}}
-    assert response["WWW-Authenticate"] == "Token"
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
 def test_token_authentication(user):
-    token = Token.objects.create(user=user)
+    _, secret = token_create(user=user, name="t")
     client = APIClient()
-    assert client.get("/api/v1/teams/", HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 200
+    assert client.get("/api/v1/teams/", HTTP_AUTHORIZATION=f"Token {secret}").status_code == 200
+    assert client.get("/api/v1/teams/", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 200
     bad = client.get("/api/v1/teams/", HTTP_AUTHORIZATION="Token nope")
     assert bad.status_code == 401 and bad.json()["error"]["code"] == "authentication_failed"
 
