@@ -78,6 +78,7 @@ class DeploymentSerializer(WorkloadSerializer):
     valid_from = serializers.SerializerMethodField()
     valid_to = serializers.SerializerMethodField()
     price = serializers.SerializerMethodField()
+    usage = serializers.SerializerMethodField()
 
     @extend_schema_field(OpenApiTypes.INT)
     def get_id(self, row: Deployment | DeploymentRevision) -> int:
@@ -110,6 +111,12 @@ class DeploymentSerializer(WorkloadSerializer):
     @extend_schema_field({"type": "string", "format": "date-time", "nullable": True})
     def get_valid_to(self, row: Deployment | DeploymentRevision) -> str | None:
         return _time(row.valid_to) if isinstance(row, DeploymentRevision) else None
+
+    @extend_schema_field({"type": "object", "nullable": True, "description":
+                          "Usage signals of the last crawl (collectors.usage.Usage.to_dict()); {} where the source "
+                          "names no Prometheus/CloudWatch; null for a past revision."})
+    def get_usage(self, row: Deployment | DeploymentRevision) -> dict[str, Any] | None:
+        return None if isinstance(row, DeploymentRevision) else row.usage
 
     @extend_schema_field(PriceSerializer(allow_null=True))
     def get_price(self, row: Deployment | DeploymentRevision) -> dict[str, Any] | None:
