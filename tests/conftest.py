@@ -80,3 +80,27 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -
     db = settings.DATABASES["default"]
     if db["ENGINE"] == "django.db.backends.sqlite3":
         db.setdefault("TEST", {})["NAME"] = str(Path(tempfile.gettempdir()) / f"footprint-test-{os.getpid()}.sqlite3")
+
+
+@pytest.fixture(autouse=True)
+def _migration_seeds(request):
+    """Rows the data migrations seed (price catalog, role groups, action policies), put back before each
+    transactional test: pytest-django flushes every table after such a test (and runs them last), so
+    without this a transactional test would see an empty price catalog when another one ran before it."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction") or marker.kwargs.get("serialized_rollback"):
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    from footprint.accounts.roles import Role
+    from footprint.costs.models import PriceEntry
+    from footprint.costs.services import prices_load_seed
+
+    if not PriceEntry.objects.exists():
+        prices_load_seed(entry_model=PriceEntry)
+    for role in Role.values:
+        Group.objects.get_or_create(name=role)
+    seed_policies = __import__("footprint.actions.migrations.0002_seed_policy", fromlist=["seed"]).seed
+    seed_policies(apps, None)

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action as command
 from rest_framework.response import Response
@@ -24,6 +24,7 @@ from footprint.actions.serializers import (
     DeployActionSerializer,
 )
 from footprint.api.pagination import StandardPagination
+from footprint.api.views import _responses
 from footprint.findings.models import Finding
 from footprint.inventory.models import Deployment
 
@@ -37,6 +38,10 @@ def _refusals():
         raise exceptions.PermissionDenied(str(refused) or None) from None
 
 
+@extend_schema_view(
+    list=extend_schema(responses=_responses({200: DeployActionSerializer(many=True)}, 400, 404)),
+    retrieve=extend_schema(responses=_responses({200: DeployActionDetailSerializer}, 404)),
+)
 class DeployActionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Deploy actions: request (POST), preview again, approve, reject, execute."""
 
@@ -58,7 +63,8 @@ class DeployActionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         fresh = self.get_queryset().prefetch_related("audit_events").get(pk=action.pk)
         return Response(DeployActionDetailSerializer(fresh).data, status=code)
 
-    @extend_schema(request=ActionCreateSerializer, responses={201: DeployActionDetailSerializer})
+    @extend_schema(request=ActionCreateSerializer,
+                   responses=_responses({201: DeployActionDetailSerializer}, 400, 404))
     def create(self, request):
         given = ActionCreateSerializer(data=request.data)
         given.is_valid(raise_exception=True)
@@ -78,14 +84,14 @@ class DeployActionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
                                            reason=data["reason"], finding=finding)
         return self._detail(made, status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses=DeployActionDetailSerializer)
+    @extend_schema(request=None, responses=_responses({200: DeployActionDetailSerializer}, 400, 404))
     @command(detail=True, methods=["post"])
     def preview(self, request, pk=None):
         """Read the workload again and make a fresh dry run (an approval resets if the requests changed)."""
         with _refusals():
             return self._detail(services.action_preview(action=self.get_object(), user=request.user))
 
-    @extend_schema(request=DecisionSerializer, responses=DeployActionDetailSerializer)
+    @extend_schema(request=DecisionSerializer, responses=_responses({200: DeployActionDetailSerializer}, 400, 404))
     @command(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """Approve (approver role; never one's own request)."""
@@ -95,7 +101,7 @@ class DeployActionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             return self._detail(services.action_approve(action=self.get_object(), user=request.user,
                                                         note=note.validated_data["note"]))
 
-    @extend_schema(request=DecisionSerializer, responses=DeployActionDetailSerializer)
+    @extend_schema(request=DecisionSerializer, responses=_responses({200: DeployActionDetailSerializer}, 400, 404))
     @command(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         """Reject (approver role)."""
@@ -105,7 +111,7 @@ class DeployActionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             return self._detail(services.action_reject(action=self.get_object(), user=request.user,
                                                        note=note.validated_data["note"]))
 
-    @extend_schema(request=None, responses=DeployActionDetailSerializer)
+    @extend_schema(request=None, responses=_responses({200: DeployActionDetailSerializer}, 400, 404))
     @command(detail=True, methods=["post"])
     def execute(self, request, pk=None):
         """Apply the approved preview to the cluster and verify by re-reading. A refusal by the cluster is
@@ -114,6 +120,10 @@ class DeployActionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             return self._detail(services.action_execute(action=self.get_object(), user=request.user))
 
 
+@extend_schema_view(
+    list=extend_schema(responses=_responses({200: AuditEventSerializer(many=True)}, 400, 404)),
+    retrieve=extend_schema(responses=_responses({200: AuditEventSerializer}, 404)),
+)
 class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The append-only audit trail: filter by deployment, action, actor, verb, target.
     "Who approved this deployment change?": ``?deployment=<id>&verb=approved``."""

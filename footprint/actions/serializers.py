@@ -16,6 +16,19 @@ class AuditEventSerializer(serializers.ModelSerializer):
         fields = ["id", "at", "actor", "verb", "target", "deployment", "action", "note", "before", "after"]
 
 
+ID_MAX = 2**63 - 1  # the id columns' range: a bigger number is a 400, not a database error
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
 KIND_HELP = "One of: " + ", ".join(ActionKind.values) + "."
 STATUS_HELP = "One of: " + ", ".join(ActionStatus.values) + "."
 
@@ -25,12 +38,12 @@ class DeployActionSerializer(serializers.ModelSerializer):
     kind = serializers.CharField(read_only=True, help_text=KIND_HELP)
     status = serializers.CharField(read_only=True, help_text=STATUS_HELP)
     target = serializers.CharField(read_only=True)
-    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    source = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    policy = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    executed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    source = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+    policy = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    executed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = DeployAction
@@ -54,13 +67,19 @@ class ActionCreateSerializer(serializers.Serializer):
     """From a finding (``finding``, optionally ``deployment`` to pick one it names), or direct (``kind``,
     ``deployment``, ``params``). ``params`` given with a finding override the finding's proposal."""
 
-    finding = serializers.IntegerField(required=False)
+    finding = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)
     kind = serializers.CharField(required=False, help_text=KIND_HELP)
-    deployment = serializers.IntegerField(required=False)
+    deployment = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)
     params = serializers.JSONField(required=False, help_text='scale: {"replicas": 1, "min"?, "max"?}; '
                                                             'align-version: {"version"?, "image"?, "container"?}; '
                                                             'move-gpu: {"accelerator": "L4"}; decommission: {}')
     reason = serializers.CharField()
+
+    def validate_params(self, value):
+        if value is not None and _has_nul(value):
+            # PostgreSQL's jsonb refuses \u0000: a 400, not a database error
+            raise serializers.ValidationError("NUL characters are not allowed")
+        return value
 
     def validate(self, attrs):
         if attrs.get("finding") is None and (attrs.get("kind") is None or attrs.get("deployment") is None):

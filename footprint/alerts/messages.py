@@ -7,7 +7,6 @@ and team). Slack's limits are kept: a header is at most 150 characters, a sectio
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -74,10 +73,11 @@ def _escape(text: str) -> str:
 
 
 def _value(value: Any) -> str:
+    """Evidence for people: `desired 2, ready 1` (keys sorted: PostgreSQL's jsonb keeps no key order)."""
     if isinstance(value, dict):
-        value = {k: v for k, v in value.items() if v is not None}
-    if isinstance(value, dict | list):
-        return json.dumps(value, separators=(", ", ": "), default=str)
+        return ", ".join(f"{key} {_value(item)}" for key, item in sorted(value.items()) if item is not None)
+    if isinstance(value, list | tuple):
+        return ", ".join(_value(item) for item in value)
     return str(value)
 
 

@@ -104,3 +104,64 @@ def test_lists_cost_a_constant_number_of_queries(source, users):
 @pytest.mark.parametrize("url", ["/api/v1/actions/", "/api/v1/audit-events/"])
 def test_anonymous_requests_are_refused(db, url):
     assert APIClient().get(url).status_code == 401
+
+
+@pytest.mark.parametrize("url, params", [
+    ("/api/v1/actions/", {"deployment": "-6e264"}),
+    ("/api/v1/actions/", {"finding": "1e30"}),
+    ("/api/v1/actions/", {"team_id": str(2**63)}),
+    ("/api/v1/actions/", {"team_id": "0"}),
+    ("/api/v1/actions/", {"team": "a\x00b"}),
+    ("/api/v1/actions/", {"requested_by": "\x00"}),
+    ("/api/v1/actions/", {"q": "chat\x00"}),
+    ("/api/v1/audit-events/", {"deployment": "1.5"}),
+    ("/api/v1/audit-events/", {"action": "-1"}),
+    ("/api/v1/audit-events/", {"actor": "\x00"}),
+    ("/api/v1/audit-events/", {"target": "x\x00"}),
+    ("/api/v1/audit-events/", {"since": "0001-01-01T00:00:00+01:00"}),  # beyond the range in UTC
+])
+def test_filters_refuse_out_of_range_ids_and_nul_characters_with_a_400(users, url, params):
+    answer = client_for(users["viewer"]).get(url, params)
+    assert answer.status_code == 400, answer.content
+    assert answer.json()["error"]["code"] == "invalid"
+    assert set(answer.json()["error"]["details"]) == set(params)
+
+
+def test_filters_take_several_ids_and_names(source, users):
+    from footprint.actions.services import action_request
+
+    action_request(user=users["operator"], kind="scale", deployment=deployment("search-staging"),
+                   params={"replicas": 2}, reason="a")
+    viewer = client_for(users["viewer"])
+    staging = deployment("search-staging").pk
+    listed = viewer.get("/api/v1/actions/", {"deployment": f"{staging},{staging + 1000}",
+                                             "requested_by": ["nobody", users["operator"].username]})
+    assert listed.status_code == 200 and listed.json()["count"] == 1
+    assert viewer.get("/api/v1/actions/", {"deployment": staging + 1000}).json()["count"] == 0
+    events = viewer.get("/api/v1/audit-events/", {"deployment": staging, "actor": users["operator"].username,
+                                                  "since": "2026-01-01T00:00:00+02:00"})
+    assert events.status_code == 200 and events.json()["count"] >= 1
+
+
+@pytest.mark.parametrize("url", ["/api/v1/actions/", "/api/v1/audit-events/"])
+def test_a_page_past_the_end_is_a_documented_404(users, url):
+    answer = client_for(users["viewer"]).get(url, {"page": 99})
+    assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found"
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    assert {"200", "400", "404"} <= set(schema["paths"][url]["get"]["responses"])
+
+
+@pytest.mark.parametrize("body", [
+    {"kind": "scale", "deployment": 2**63, "reason": "x"},
+    {"kind": "scale", "deployment": 0, "reason": "x"},
+    {"finding": -6 * 10**20, "reason": "x"},
+    {"kind": "align-version", "deployment": 1, "params": {"version": "v\x00"}, "reason": "x"},
+    {"kind": "scale", "deployment": 1, "params": [1], "reason": "x"},
+])
+def test_create_refuses_out_of_range_ids_and_nul_characters_with_a_400(users, body):
+    answer = client_for(users["operator"]).post("/api/v1/actions/", body, format="json")
+    assert answer.status_code == 400, answer.content
+    assert answer.json()["error"]["code"] == "invalid"
+    assert not DeployAction.objects.exists()

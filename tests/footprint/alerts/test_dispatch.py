@@ -52,7 +52,7 @@ def test_an_opened_finding_sends_one_message_with_the_finding(inventory, slack, 
     assert fields["Model"] == "meta-llama/Llama-3.1-8B-Instruct"
     assert (fields["Cluster"], fields["Team"]) == ("prod-a", "no team")
     assert fields["accelerator"] == "T4" and fields["engine"] == "vllm"   # key evidence
-    assert fields["replicas"] == '{"desired": 1, "ready": 1}'
+    assert fields["replicas"] == "desired 1, ready 1"
     assert button_url(message) == f"https://footprint.example.com/findings/{finding.pk}/"
     delivery = AlertDelivery.objects.get()
     assert (delivery.route, delivery.finding, delivery.event_kind, delivery.status) == (route, finding, "opened", "sent")

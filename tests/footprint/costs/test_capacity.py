@@ -65,6 +65,7 @@ def test_a_node_without_price_is_unknown_not_zero(file_source):
 @pytest.mark.django_db(transaction=True)
 def test_conservation_holds_on_the_demo_fleet(settings, tmp_path):
     settings.DATA_DIR = tmp_path
+    settings.DEBUG = True  # the demo refuses production mode (DATABASE_URL set, as in CI, and no debug)
     call_command("demo", "--no-serve")
     month = month_next(timezone.now().date())
     hours = Decimal((datetime.combine(month_next(month), datetime.min.time(), tzinfo=UTC)
