@@ -23,6 +23,10 @@ from footprint.inventory.models import Cluster, CrawlRun, Deployment, Deployment
 class MultipleCharField(forms.MultipleChoiceField):
     """A list of free-text values: any value is valid (not a fixed vocabulary)."""
 
+    def clean(self, value):
+        # An empty field of a submitted filter form (?region=) means "any", not "region is empty".
+        return super().clean([item for item in value or [] if item != ""])
+
     def valid_value(self, value: str) -> bool:
         return True
 
