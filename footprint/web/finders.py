@@ -29,7 +29,7 @@ class PlotlyFinder(BaseFinder):
         if path.startswith(PREFIX + "/") and name in FILES and (PLOTLY_DIR / name).is_file():
             match = str(PLOTLY_DIR / name)
             return [match] if find_all or kwargs.get("all") else match
-        return [] if find_all or kwargs.get("all") else None
+        return []
 
     def list(self, ignore_patterns):
         for name in FILES:
