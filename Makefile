@@ -31,6 +31,8 @@ lint: setup
 bench: setup
 	$(PY) benchmarks/bench_scan.py
 	$(PY) benchmarks/bench_ingest.py
+	$(PY) benchmarks/bench_crawl.py
+	$(PY) benchmarks/bench_pages.py
 
 clean:
 	rm -rf var .pytest_cache
