@@ -41,6 +41,10 @@ COMPARED = {
 }
 
 
+# Differences that change what is billed; the others (model, version, image) are a risk, not a cost.
+COST_FIELDS = frozenset({"replicas", "accelerator", "perReplica"})
+
+
 class DesiredLive(Rule):
     code = "drift.desired_live"
     title = "The cluster runs something else than the repo declares"
@@ -52,7 +56,8 @@ class DesiredLive(Rule):
         "name) with a different model, model version, image, replicas, accelerator type or GPU count per "
         "replica. Replicas: when either side is autoscaled, the autoscaler bounds (min/max) are compared, "
         "never the current count. Unknown values (null) on either side are not a difference. The impact is "
-        "what the live deployment costs beyond the declared one (cost engine), $0 when it costs less.")
+        "what the live deployment costs beyond the declared one (cost engine), $0 when it costs less or when "
+        "only the model, version or image differ (the same capacity is billed).")
 
     def params_errors(self, params: dict[str, Any]) -> list[str]:
         return compare_errors(params, COMPARED)
@@ -88,7 +93,11 @@ class DesiredLive(Rule):
         source = declared.row.source.name
         what = "; ".join(f"{name} {_text(v['live'])} (declared {_text(v['declared'])})"
                          for name, v in differences.items())
-        if declared.price.is_unknown or live.price.is_unknown:
+        if not COST_FIELDS.intersection(differences):
+            # model, version or image: the same capacity is billed either way (the two prices may still differ
+            # in basis only, e.g. the live one knows the node type the declared one cannot)
+            impact, basis = Decimal(0), "risk: only what runs differs, not the capacity it runs on"
+        elif declared.price.is_unknown or live.price.is_unknown:
             unknown = live.price if live.price.is_unknown else declared.price
             impact, basis = None, f"cannot price the difference: {unknown.reason}"
         else:

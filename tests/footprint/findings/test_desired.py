@@ -50,6 +50,14 @@ def test_the_cluster_runs_another_version_and_replica_count_than_declared(invent
     assert finding.impact_monthly > 0 and "declared $" in finding.impact_basis   # 2 replicas more than declared
 
 
+def test_a_version_difference_alone_is_a_risk_not_a_cost(inventory, live):
+    inventory([spec("chat", version=V1, replicas=2)])
+    live([spec("chat", version=V2, replicas=2)])
+    finding = open_findings("drift.desired_live")[("drift.desired_live", "prod-a/llm/chat")]
+    assert finding.evidence["differences"] == {"version": {"declared": V1, "live": V2}}
+    assert finding.impact_monthly == 0 and finding.impact_basis.startswith("risk:")
+
+
 def test_a_declared_accelerator_or_replicas_alone_suggest_moving_or_scaling(inventory, live):
     inventory([spec("a", accelerator="L4"), spec("b", replicas=1)])
     live([spec("a", accelerator="A100-80GB"), spec("b", replicas=3)])
