@@ -56,13 +56,26 @@ from footprint.inventory.models import (
     Source,
     Team,
 )
-from footprint.inventory.selectors import deployments_as_of, sources_with_health, specs_from_rows
+from footprint.inventory.selectors import (
+    declared_copies_exclude,
+    declared_copies_q,
+    declared_shown,
+    deployments_as_of,
+    sources_with_health,
+    specs_from_rows,
+)
 from footprint.inventory.sources import source_create, source_update
 
 AS_OF = OpenApiParameter(
     "as_of", OpenApiTypes.STR, OpenApiParameter.QUERY,
     description="What ran at that moment, from the revision history: a date (00:00 UTC that day) or an "
                 "RFC 3339 date-time. The status and stale filters do not apply to the past.",
+)
+DECLARED = OpenApiParameter(
+    "declared", OpenApiTypes.STR, OpenApiParameter.QUERY, enum=["include", "exclude"],
+    description="A file source's deployments in a cluster that a crawled source lists are declarations "
+                "(desired state), not a second running copy: left out by default (exclude), unless the "
+                "request filters on a source (source, source_id). include: list them too.",
 )
 ERRORS = {
     400: OpenApiResponse(serializers.ErrorSerializer, description="Invalid input"),
@@ -100,8 +113,23 @@ def _responses(ok, *codes: int) -> dict:
     return {**ok, **{code: ERRORS[code] for code in (401, 403, 429, *codes)}}
 
 
+# The live deployments the models, clusters and teams count: without the declared copies.
+LIVE_COUNTED = Q(deployments__ended_at__isnull=True) & ~declared_copies_q("deployments__")
+
+
 def deployments_queryset() -> QuerySet[Deployment]:
     return Deployment.objects.select_related("source", "cluster", "model", "team")
+
+
+def declared_filter(request: Request, rows: QuerySet) -> QuerySet:
+    """``rows`` without the declared copies, unless ``declared=include`` or the request filters on a source;
+    400 on another ``declared`` value."""
+    value = request.query_params.get("declared")
+    if value not in (None, "", "include", "exclude"):
+        raise exceptions.ValidationError({"declared": [f"{value!r} is not include or exclude"]})
+    if value != "exclude" and declared_shown(request.query_params):
+        return rows
+    return declared_copies_exclude(rows)
 
 
 def revisions_as_of_queryset(at: datetime) -> QuerySet[DeploymentRevision]:
@@ -111,7 +139,8 @@ def revisions_as_of_queryset(at: datetime) -> QuerySet[DeploymentRevision]:
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[AS_OF], responses=_responses({200: serializers.DeploymentSerializer(many=True)},
+    list=extend_schema(parameters=[AS_OF, DECLARED],
+                       responses=_responses({200: serializers.DeploymentSerializer(many=True)},
                                                                 400, 404)),
     retrieve=extend_schema(responses=_responses({200: serializers.DeploymentSerializer}, 404)),
 )
@@ -125,8 +154,11 @@ class DeploymentViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = DeploymentCursorPagination
 
     def get_queryset(self):
-        at = self.as_of if self.action == "list" else None
-        return revisions_as_of_queryset(at) if at is not None else deployments_queryset()
+        if self.action != "list":
+            return deployments_queryset()
+        at = self.as_of
+        return declared_filter(self.request, revisions_as_of_queryset(at) if at is not None
+                               else deployments_queryset())
 
     @property
     def as_of(self) -> datetime | None:
@@ -177,7 +209,7 @@ class ModelViewSet(viewsets.ReadOnlyModelViewSet):
     """Logical models, with how many live deployments serve each."""
 
     queryset = Model.objects.annotate(
-        live_deployments=Count("deployments", filter=Q(deployments__ended_at__isnull=True))
+        live_deployments=Count("deployments", filter=LIVE_COUNTED)
     ).order_by("name")
     serializer_class = serializers.ModelSerializer
     filterset_class = ModelFilterSet
@@ -203,7 +235,7 @@ class ClusterViewSet(viewsets.ReadOnlyModelViewSet):
     cluster completely; a cluster that is down keeps its last known capacity)."""
 
     queryset = Cluster.objects.select_related("source", "capacity_run").annotate(
-        live_deployments=Count("deployments", filter=Q(deployments__ended_at__isnull=True)),
+        live_deployments=Count("deployments", filter=LIVE_COUNTED),
         gpu_nodes=Coalesce(_capacity(Count("id")), 0, output_field=IntegerField()),
         gpus_allocatable=Coalesce(_capacity(Sum("allocatable")), 0.0, output_field=FloatField()),
         gpus_requested=Coalesce(_capacity(Sum("requested")), 0.0, output_field=FloatField()),
@@ -219,7 +251,7 @@ class ClusterViewSet(viewsets.ReadOnlyModelViewSet):
                     retrieve=extend_schema(responses=_responses({200: serializers.TeamSerializer}, 404)))
 class TeamViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Team.objects.annotate(
-        live_deployments=Count("deployments", filter=Q(deployments__ended_at__isnull=True))
+        live_deployments=Count("deployments", filter=LIVE_COUNTED)
     ).order_by("slug")
     serializer_class = serializers.TeamSerializer
     filterset_class = TeamFilterSet
@@ -310,10 +342,10 @@ class ModelSpecListView(GenericAPIView):
     def get_queryset(self):
         at = as_of_parse(self.request)
         rows = revisions_as_of_queryset(at) if at is not None else deployments_queryset()
-        return rows.order_by("source__name", "cluster_name", "namespace", "name", "unit")
+        return declared_filter(self.request, rows).order_by("source__name", "cluster_name", "namespace", "name", "unit")
 
     @extend_schema(
-        parameters=[AS_OF, OpenApiParameter("format", OpenApiTypes.STR, OpenApiParameter.QUERY,
+        parameters=[AS_OF, DECLARED, OpenApiParameter("format", OpenApiTypes.STR, OpenApiParameter.QUERY,
                                             enum=["json", "yaml"], description="json (default) or yaml")],
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="A ModelSpecList (footprint/v1)"),
                    **{code: ERRORS[code] for code in (400, 401, 403, 404, 429)}},

@@ -3,6 +3,8 @@
 Deployments: each DeploymentRevision's valid interval clipped to the period, priced with
 ``deployment_price`` (its own ModelSpec: replicas × accelerators of that revision). A deployment scaled
 mid-month accrues each part at its own size. Unknown prices stay unknown (hours and reason), never zero.
+A file source's declared copies (its rows in a cluster a crawled source lists) are declarations, not a
+second running deployment: they accrue nothing (footprint.inventory.selectors.declared_copies_exclude).
 
 GPU nodes: every crawl that listed a cluster completely is a sample of its GPU capacity; a sample holds
 from its crawl until the next one of that cluster (the last one until the period's end). A covering
@@ -32,6 +34,7 @@ from footprint.costs.catalog import PriceCatalog, money
 from footprint.costs.choices import OverrideKind, PriceKind
 from footprint.costs.pricing import UNPRICED_CLOUDS, Price, deployment_price
 from footprint.inventory.models import CrawlRun, DeploymentRevision, GpuNodeSnapshot
+from footprint.inventory.selectors import declared_copies_exclude
 
 SECONDS_PER_HOUR = Decimal(3600)
 CENTS = Decimal("0.01")
@@ -132,10 +135,12 @@ _REVISION_FIELDS = ("deployment_id", "source_id", "valid_from", "valid_to", "tea
 def deployments_accrue(*, start: datetime, end: datetime, catalog: PriceCatalog,
                        hints: dict[tuple[int, str], GpuNodeSnapshot] | None = None) -> list[CostLine]:
     """Accrued cost lines of every deployment that ran in [start, end). One query; revisions that price
-    alike (same cloud, region, accelerator, counts, source, node and date) are priced once."""
+    alike (same cloud, region, accelerator, counts, source, node and date) are priced once. A file source's
+    declared copies of workloads in crawled clusters are left out (``declared_copies_exclude``): the crawled
+    deployment is what costs, counted once."""
     hints = hints or {}
     revisions = (
-        DeploymentRevision.objects.filter(valid_from__lt=end)
+        declared_copies_exclude(DeploymentRevision.objects.filter(valid_from__lt=end))
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=start))
         .order_by("deployment_id", "valid_from", "id")
         # Not the whole ModelSpec document: its one pricing field without a column of its own.

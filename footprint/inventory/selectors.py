@@ -1,4 +1,13 @@
-"""Read queries of the inventory: what runs now, what ran at a past instant, and back to ModelSpecs."""
+"""Read queries of the inventory: what runs now, what ran at a past instant, and back to ModelSpecs.
+
+Declared copies: a file source (``manage.py ingest`` of a GitOps repo's ModelSpecList) may list workloads of
+a cluster that a crawled source (kubernetes, a cloud) lists completely too. There the file's rows are
+*declarations* (desired state, compared with what runs by the findings rule drift.desired_live), not a second
+running deployment: ``declared_copies_exclude`` drops them so that the inventory, its costs and its counts
+hold each running workload once. A file source's rows in a cluster no crawled source lists stay ordinary
+deployments (a file can be the only inventory there is). The crawled clusters are those of
+``crawled_cluster_names``, the notion footprint.findings.context uses.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +17,9 @@ from datetime import datetime, timedelta
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 
 from collectors.spec import ModelSpec
+from footprint.inventory.choices import SourceKind
 from footprint.inventory.models import (
+    Cluster,
     CrawlRun,
     Deployment,
     DeploymentRevision,
@@ -18,6 +29,36 @@ from footprint.inventory.models import (
 )
 
 
+def crawled_cluster_names() -> QuerySet:
+    """Names of the clusters a crawled (non-file) source has listed completely, as a subquery (no query of
+    its own when used in a filter)."""
+    return (Cluster.objects.filter(capacity_run__isnull=False).exclude(source__kind=SourceKind.FILE)
+            .exclude(name="").order_by().values("name"))
+
+
+def declared_copies_q(prefix: str = "") -> Q:
+    """The rows that are declared copies: of a file source, in a cluster ``crawled_cluster_names`` names.
+    For Deployment and DeploymentRevision rows (both have ``source`` and ``cluster_name``); ``prefix`` for
+    a relation to them (``"deployments__"``). Subqueries only: no join, no query of its own."""
+    return Q(**{f"{prefix}source_id__in": Source.objects.filter(kind=SourceKind.FILE).order_by().values("pk"),
+                f"{prefix}cluster_name__in": crawled_cluster_names()})
+
+
+def declared_copies_exclude(rows: QuerySet) -> QuerySet:
+    """``rows`` (Deployments or DeploymentRevisions) without the declared copies: each workload that runs in
+    a crawled cluster counted once, as the crawl saw it. Still one query."""
+    return rows.exclude(declared_copies_q())
+
+
+def declared_shown(params) -> bool:
+    """Whether a listing shows the declared copies: when asked (``declared=include``) or when it filters on
+    a source (``source`` / ``source_id``: that source's rows, all of them)."""
+    if params.get("declared") == "include":
+        return True
+    getlist = getattr(params, "getlist", lambda name: [params.get(name)])
+    return any(value for name in ("source", "source_id") for value in getlist(name))
+
+
 def deployments_current(
     *,
     source: Source | str | None = None,
@@ -25,12 +66,17 @@ def deployments_current(
     region: str | None = None,
     cloud: str | None = None,
     team: str | None = None,
+    declared: bool = True,
 ) -> QuerySet[Deployment]:
     """Live deployments (not ended), stale ones included, with their relations joined in one query.
 
-    ``source`` is a Source or its name, ``cluster`` a cluster name, ``team`` a team slug.
+    ``source`` is a Source or its name, ``cluster`` a cluster name, ``team`` a team slug. ``declared=False``
+    leaves out the declared copies (``declared_copies_exclude``): what runs, each workload once. The default
+    keeps them, for the findings context, which compares the declarations with what runs.
     """
     rows = Deployment.objects.filter(ended_at__isnull=True).select_related("source", "cluster", "model", "team")
+    if not declared:
+        rows = declared_copies_exclude(rows)
     rows = _by_place(rows, source=source, cluster=cluster, region=region)
     if cloud is not None:
         rows = rows.filter(cloud=cloud)
@@ -45,11 +91,16 @@ def deployments_as_of(
     source: Source | str | None = None,
     cluster: str | None = None,
     region: str | None = None,
+    declared: bool = True,
 ) -> QuerySet[DeploymentRevision]:
-    """The revisions valid at ``at`` (``valid_from <= at < valid_to``): what ran then, in one query."""
+    """The revisions valid at ``at`` (``valid_from <= at < valid_to``): what ran then, in one query.
+    ``declared=False`` leaves out the declared copies (as ``deployments_current``; the crawled clusters are
+    today's)."""
     rows = DeploymentRevision.objects.filter(
         Q(valid_to__isnull=True) | Q(valid_to__gt=at), valid_from__lte=at
     ).select_related("source", "model", "team")
+    if not declared:
+        rows = declared_copies_exclude(rows)
     rows = _by_place(rows, source=source, cluster=cluster, region=region)
     return rows.order_by("source__name", "cluster_name", "namespace", "name", "unit")
 

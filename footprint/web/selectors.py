@@ -58,6 +58,9 @@ from footprint.inventory.models import (
 )
 from footprint.inventory.selectors import (
     capacity_current,
+    declared_copies_exclude,
+    declared_copies_q,
+    declared_shown,
     deployments_as_of,
     pending_gpu_pods_current,
     sources_with_health,
@@ -236,7 +239,9 @@ def cost_totals(*, deployments: QuerySet, by: tuple[str, ...] = (), book: PriceB
 # ---------------------------------------------------------------------------------------------- overview
 
 def live_deployments() -> QuerySet[Deployment]:
-    return Deployment.objects.filter(ended_at__isnull=True)
+    """The live deployments the pages count and cost: without the declared copies (a file source's rows in a
+    crawled cluster; footprint.inventory.selectors.declared_copies_exclude)."""
+    return declared_copies_exclude(Deployment.objects.filter(ended_at__isnull=True))
 
 
 def overview_summary() -> dict[str, Any]:
@@ -364,12 +369,18 @@ def inventory_sort(queryset: QuerySet, sort: str) -> tuple[QuerySet, str]:
 def inventory_queryset(*, params, as_of: datetime | None, accel: bool = False) -> tuple[Any, QuerySet]:
     """(filterset, filtered rows): live deployments, or the revisions valid at ``as_of``. Rows defer the spec
     JSON; revisions carry the deployment's ``cluster_id``; with ``accel`` rows carry ``accel_source`` (for
-    pricing; else see ``accel_sources_set``, cheaper for one page of rows)."""
+    pricing; else see ``accel_sources_set``, cheaper for one page of rows). Without the declared copies
+    unless ``declared_shown(params)``."""
     if as_of is None:
         rows = Deployment.objects.select_related("source", "cluster", "model", "team")
+    else:
+        rows = deployments_as_of(at=as_of)
+    if not declared_shown(params):
+        rows = declared_copies_exclude(rows)
+    if as_of is None:
         filterset = InventoryFilterSet(params, queryset=rows)
     else:
-        filterset = InventoryAsOfFilterSet(params, queryset=deployments_as_of(at=as_of))
+        filterset = InventoryAsOfFilterSet(params, queryset=rows)
     rows = filterset.qs.defer("spec")
     if not accel:
         return filterset, rows
@@ -500,9 +511,9 @@ def model_grid(*, model: Model) -> dict[str, Any]:
 
 def model_history(*, model: Model, days: int = 365) -> dict[str, Any]:
     """The revisions of ``model``'s deployments over the last ``days``: a timeline of at most
-    TIMELINE_DEPLOYMENTS deployments and the latest changes. One query."""
+    TIMELINE_DEPLOYMENTS deployments and the latest changes (declared copies left out). One query."""
     since = timezone.now() - timedelta(days=days)
-    revisions = list(DeploymentRevision.objects.filter(model=model).filter(
+    revisions = list(declared_copies_exclude(DeploymentRevision.objects.filter(model=model)).filter(
         Q(valid_to__isnull=True) | Q(valid_to__gte=since)).order_by("deployment_id", "valid_from").values(
         "id", "deployment_id", "cluster_name", "namespace", "name", "unit", "cloud", "region", "environment",
         "variant", "model_version", "engine", "engine_version", "accelerator_type", "accelerator_per_replica",
@@ -597,7 +608,8 @@ def _capacity(aggregate) -> Subquery:
 
 def clusters_queryset() -> QuerySet[Cluster]:
     return Cluster.objects.select_related("source", "capacity_run").annotate(
-        deployments_live=Count("deployments", filter=Q(deployments__ended_at__isnull=True)),
+        deployments_live=Count("deployments", filter=Q(deployments__ended_at__isnull=True)
+                               & ~declared_copies_q("deployments__")),
         gpu_nodes=Coalesce(_capacity(Count("id")), 0, output_field=IntegerField()),
         idle_nodes=Coalesce(_capacity(Count("id", filter=Q(requested=0))), 0, output_field=IntegerField()),
         gpus_allocatable=Coalesce(_capacity(Sum("allocatable")), 0.0, output_field=FloatField()),

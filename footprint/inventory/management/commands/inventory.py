@@ -47,6 +47,9 @@ class Command(BaseCommand):
             row = Source.objects.filter(name=source).first()
             if row is None:
                 raise CommandError(f"no source named {source!r}", returncode=BAD_INPUT)
-        rows = deployments_as_of(at=at, source=row) if at else deployments_current(source=row)
+        # What runs, each workload once: a file source's declarations of crawled workloads only with --source.
+        shown = row is not None
+        rows = (deployments_as_of(at=at, source=row, declared=shown) if at
+                else deployments_current(source=row, declared=shown))
         specs = specs_from_rows(rows=rows)
         self.stdout.write(dump_specs(specs, output_format), ending="")
