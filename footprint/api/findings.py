@@ -18,11 +18,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from footprint.accounts.permissions import CanOperateObject, OperatorOnly, SignedIn
-from footprint.api.filters import FilterBackend, FindingFilterSet, FindingOrderingFilter
+from footprint.api.filters import FilterBackend, FindingOrderingFilter
 from footprint.api.pagination import FindingCursorPagination
 from footprint.api.views import _responses
 from footprint.findings import services
 from footprint.findings.choices import SEVERITY_RANK
+from footprint.findings.filters import FindingFilterSet
 from footprint.findings.models import Finding, FindingEvent
 
 

@@ -14,13 +14,12 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-import django_filters as filters
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -32,6 +31,7 @@ from django.views.decorators.http import require_POST
 from footprint.accounts.roles import Role, can_operate, has_role
 from footprint.findings import services as finding_services
 from footprint.findings.choices import SEVERITY_RANK, ActionKind, EventKind, FindingStatus, Severity
+from footprint.findings.filters import FindingFilterSet
 from footprint.findings.models import Finding
 from footprint.findings.rules import RULES_BY_CODE
 from footprint.inventory.choices import CrawlStatus
@@ -44,51 +44,6 @@ CRAWL_RUNS_SHOWN = 20
 
 
 # --------------------------------------------------------------------------------------------- findings
-
-class FindingFilterSet(filters.FilterSet):
-    """The findings list's filters. ``status`` defaults to open; ``all`` shows resolved ones too."""
-
-    status = filters.ChoiceFilter(choices=[*FindingStatus.choices, ("all", "All")], method="filter_status",
-                                  empty_label=None)
-    severity = filters.MultipleChoiceFilter(choices=Severity.choices)
-    rule = filters.MultipleChoiceFilter(choices=[(code, code) for code in sorted(RULES_BY_CODE)])
-    team = filters.CharFilter(method="filter_team", label="Team")
-    cluster = filters.CharFilter(field_name="cluster__name", label="Cluster")
-    model = filters.CharFilter(method="filter_model", label="Model")
-    state = filters.ChoiceFilter(
-        choices=[("new", "New"), ("acknowledged", "Acknowledged"), ("snoozed", "Snoozed"),
-                 ("accepted", "Risk accepted")], method="filter_state", label="State")
-    q = filters.CharFilter(method="filter_q", label="Search")
-
-    class Meta:
-        model = Finding
-        fields: list[str] = []
-
-    def filter_status(self, rows: QuerySet, name: str, value: str) -> QuerySet:
-        return rows if value == "all" else rows.filter(status=value)
-
-    def filter_team(self, rows: QuerySet, name: str, value: str) -> QuerySet:
-        # "-" means "no team": the unowned findings, which only admins may manage.
-        return rows.filter(team__isnull=True) if value == "-" else rows.filter(team__slug=value)
-
-    def filter_model(self, rows: QuerySet, name: str, value: str) -> QuerySet:
-        # Fleet-group findings (version drift) have no single deployment; their key names the model.
-        return rows.filter(Q(deployment__model__name=value) | Q(key__startswith=f"group:model|{value}|"))
-
-    def filter_state(self, rows: QuerySet, name: str, value: str) -> QuerySet:
-        now = timezone.now()
-        if value == "new":
-            return rows.filter(acknowledged_at__isnull=True, risk_accepted_at__isnull=True).exclude(
-                snoozed_until__gt=now)
-        if value == "acknowledged":
-            return rows.filter(acknowledged_at__isnull=False)
-        if value == "snoozed":
-            return rows.filter(snoozed_until__gt=now)
-        return rows.filter(risk_accepted_at__isnull=False)
-
-    def filter_q(self, rows: QuerySet, name: str, value: str) -> QuerySet:
-        return rows.filter(Q(title__icontains=value) | Q(subject__icontains=value) | Q(rule__icontains=value))
-
 
 def _severity_rank() -> Case:
     return Case(*[When(severity=value, then=Value(rank)) for value, rank in SEVERITY_RANK.items()],
