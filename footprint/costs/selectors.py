@@ -6,21 +6,25 @@ from collections.abc import Iterable
 from datetime import date
 
 from footprint.costs.catalog import PriceCatalog
-from footprint.costs.pricing import Price, deployment_price
-from footprint.inventory.models import Deployment, GpuNodeSnapshot
+from footprint.costs.pricing import Node, Price, deployment_price
+from footprint.inventory.models import Deployment
 from footprint.inventory.selectors import capacity_current, specs_from_rows
 
 
-def node_hints_current() -> dict[tuple[int, str], GpuNodeSnapshot]:
+def node_hints_current(*, cluster_ids: Iterable[int] | None = None) -> dict[tuple[int, str], Node]:
     """Per (cluster id, accelerator type), the GPU node a deployment there runs on when the cluster's
     current capacity has one instance type for that accelerator (else none: pricing then assumes the
-    cheapest instance and says so). One query."""
-    by_place: dict[tuple[int, str], list[GpuNodeSnapshot]] = {}
-    for node in capacity_current().order_by():
-        if node.instance_type and node.accelerator_type:
-            by_place.setdefault((node.cluster_id, node.accelerator_type), []).append(node)
-    return {place: nodes[0] for place, nodes in by_place.items()
-            if len({n.instance_type.lower() for n in nodes}) == 1}
+    cheapest instance and says so); optionally for some clusters only. One query, of the distinct
+    (cluster, accelerator, instance type) rows."""
+    rows = capacity_current().order_by().exclude(instance_type="").exclude(accelerator_type="")
+    if cluster_ids is not None:
+        rows = rows.filter(cluster_id__in=list(cluster_ids))
+    by_place: dict[tuple[int, str], list[tuple[str, float]]] = {}
+    for cluster_id, accelerator, instance_type, allocatable in rows.values_list(
+            "cluster_id", "accelerator_type", "instance_type", "allocatable").distinct():
+        by_place.setdefault((cluster_id, accelerator), []).append((instance_type, allocatable))
+    return {place: Node(instance_type=found[0][0], accelerator_type=place[1], allocatable=found[0][1])
+            for place, found in by_place.items() if len({t.lower() for t, _ in found}) == 1}
 
 
 def deployment_prices(*, deployments: Iterable[Deployment], catalog: PriceCatalog | None = None,

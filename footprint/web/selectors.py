@@ -44,6 +44,7 @@ from django.utils import timezone
 from collectors.spec import Accelerator, ModelSpec, Replicas, WorkloadRef
 from footprint.costs.catalog import PriceCatalog
 from footprint.costs.pricing import Node, Price, deployment_price
+from footprint.costs.selectors import node_hints_current
 from footprint.findings.choices import FindingStatus
 from footprint.findings.models import Finding
 from footprint.inventory.filters import DeploymentFilterSet, DeploymentRevisionFilterSet
@@ -82,21 +83,6 @@ def accel_source() -> Case:
                 default=Value(None), output_field=TextField())
 
 
-def _node_hints(*, cluster_ids: list[int] | None = None) -> dict[tuple[int, str], Node]:
-    """As ``footprint.costs.selectors.node_hints_current`` (the node a deployment runs on when its cluster
-    has one instance type for its accelerator), reading distinct (cluster, accelerator, instance type)
-    rows only, optionally for some clusters. One query."""
-    rows = capacity_current().order_by().exclude(instance_type="").exclude(accelerator_type="")
-    if cluster_ids is not None:
-        rows = rows.filter(cluster_id__in=cluster_ids)
-    by_place: dict[tuple[int, str], list[tuple[str, float]]] = {}
-    for cluster_id, accelerator, instance_type, allocatable in rows.values_list(
-            "cluster_id", "accelerator_type", "instance_type", "allocatable").distinct():
-        by_place.setdefault((cluster_id, accelerator), []).append((instance_type, allocatable))
-    return {place: Node(instance_type=found[0][0], accelerator_type=place[1], allocatable=found[0][1])
-            for place, found in by_place.items() if len({t.lower() for t, _ in found}) == 1}
-
-
 class PriceBook:
     """Prices deployments from their columns, each distinct price key once. Loading costs three queries
     (the catalog's two and the node hints' one)."""
@@ -111,7 +97,7 @@ class PriceBook:
     @property
     def hints(self) -> dict[tuple[int, str], Node]:
         if self._hints is None:  # loaded on the first price, so a cache hit costs no query for them
-            self._hints = _node_hints(cluster_ids=self._cluster_ids)
+            self._hints = node_hints_current(cluster_ids=self._cluster_ids)
         return self._hints
 
     @property
