@@ -373,6 +373,25 @@ def _serving_container(containers: list[Mapping[str, Any]], name: str | None) ->
 
 
 REVISION_ENV = ("REVISION", "HF_MODEL_REVISION")
+REDACTED = "<redacted>"
+
+
+def redacted(value: Any) -> Any:
+    """``value`` (a plan, a patch body, an object excerpt) with every literal container env value replaced by
+    REDACTED, except the model revision variables an action sets: env values are often secrets (tokens,
+    keys), and previews and audit records are shown to every signed-in user."""
+    if isinstance(value, list):
+        return [redacted(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if (key == "env" or str(key).endswith("/env")) and isinstance(item, list):   # a field or a JSON Pointer
+            out[key] = [{**var, "value": REDACTED} if isinstance(var, dict) and "value" in var
+                        and var.get("name") not in REVISION_ENV else redacted(var) for var in item]
+        else:
+            out[key] = redacted(item)
+    return out
 
 
 def _with_revision(container: dict[str, Any], version: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ class ActionPolicyAdmin(admin.ModelAdmin):
 class DeployActionAdmin(admin.ModelAdmin):
     """Read-only: actions change through their services (pages and API), which write the audit trail."""
 
+    list_select_related = ["requested_by", "approved_by"]
     list_display = ["id", "kind", "status", "cluster_name", "namespace", "workload_name", "requested_by",
                     "approved_by", "requested_at"]
     list_filter = ["status", "kind"]
@@ -33,6 +34,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     """Append-only: shown, never added, changed or deleted here."""
 
     list_display = ["at", "actor_name", "verb", "target", "action", "note"]
+    list_select_related = ["action"]   # nullable: Django's automatic select_related skips it
     list_filter = ["verb"]
     search_fields = ["target", "actor_name", "note"]
 

@@ -39,8 +39,10 @@ class ActionPolicy(models.Model):
         if not self.enabled or kind != self.kind or environment not in (self.environments or []):
             return False
         if kind == ActionKind.SCALE and self.max_replicas is not None:
-            replicas = params.get("replicas")
-            return isinstance(replicas, int) and replicas <= self.max_replicas
+            # every count the scale sets (replicas, and an autoscaler's min/max) stays within the policy's bound
+            counts = [params.get(name) for name in ("replicas", "min", "max") if params.get(name) is not None]
+            return (isinstance(params.get("replicas"), int)
+                    and all(isinstance(n, int) and n <= self.max_replicas for n in counts))
         return True
 
 

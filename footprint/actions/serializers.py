@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from collectors.actuators import redacted
 from footprint.actions.choices import ActionKind, ActionStatus
 from footprint.actions.models import AuditEvent, DeployAction
 
@@ -53,6 +54,12 @@ class DeployActionSerializer(serializers.ModelSerializer):
                   "executed_at", "finished_at", "preview", "previewed_at", "before", "cost_before_monthly",
                   "cost_after_monthly", "cost_effect_monthly", "cost_basis", "result", "error_kind", "error"]
         read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        for name in ("preview", "before", "result"):   # container env values are often secrets
+            data[name] = redacted(data.get(name))
+        return data
 
 
 class DeployActionDetailSerializer(DeployActionSerializer):

@@ -24,10 +24,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from collectors.actuators import Actuator, ActuatorError, ActuatorErrorKind, ObjectRef, Plan, cluster_target
+from collectors.actuators import (
+    Actuator,
+    ActuatorError,
+    ActuatorErrorKind,
+    ObjectRef,
+    Plan,
+    cluster_target,
+    redacted,
+)
 from collectors.errors import CollectorError
 from collectors.registry import provider
 from collectors.spec import ErrorKind, ModelSpec
+from collectors.usage import usage_split
 from footprint.accounts.roles import Role, can_approve, can_operate, has_role
 from footprint.actions.choices import ActionKind, ActionStatus, AuditVerb
 from footprint.actions.models import ActionPolicy, AuditEvent, DeployAction
@@ -51,7 +60,8 @@ def audit_record(*, verb: str, actor=None, action: DeployAction | None = None, d
     return AuditEvent.objects.create(
         at=timezone.now(), actor=actor if actor is not None and actor.is_authenticated else None,
         actor_name=actor.get_username() if actor is not None and actor.is_authenticated else "",
-        verb=verb, target=target, deployment=deployment, action=action, note=note, before=before, after=after)
+        verb=verb, target=target, deployment=deployment, action=action, note=note,
+        before=redacted(before), after=redacted(after))   # append-only: a secret written here would stay
 
 
 def _refuse(*, user, action: DeployAction | None, deployment: Deployment | None, message: str) -> None:
@@ -200,9 +210,10 @@ def _actuator(action: DeployAction):
         raise ActuatorError(ActuatorErrorKind.NOT_FOUND, "the deployment's source is gone")
     try:
         described = provider(source.kind)
-        credentials = source_credentials(source=source)
-        collector = described.collector(name=source.name, settings=source.settings, credentials=credentials)
-        timeout = float((source.settings or {}).get("timeoutSeconds", 30))
+        # as the crawl does: the usage step's keys (Prometheus endpoints and their secrets) are not the provider's
+        settings, credentials = usage_split(source.settings, source_credentials(source=source))
+        collector = described.collector(name=source.name, settings=settings, credentials=credentials)
+        timeout = float((settings or {}).get("timeoutSeconds", 30))
         with tempfile.TemporaryDirectory(prefix="footprint-action-") as workdir:
             target = cluster_target(collector, cluster=action.cluster_name, workdir=workdir)
             yield Actuator.for_target(target, timeout=(min(timeout, 10.0), timeout)), target
@@ -375,17 +386,22 @@ def action_execute(*, action: DeployAction, user) -> DeployAction:
     action.refresh_from_db()
     if not claimed:
         raise ValidationError({"status": f"only an approved action can be executed; this one is {action.status}"})
-    plan = Plan.from_dict(action.preview)
     try:
+        plan = Plan.from_dict(action.preview)
         with _actuator(action) as (actuator, _target):
             outcome = actuator.execute(plan)
-    except ActuatorError as error:
-        action.status, action.error_kind, action.error = ActionStatus.FAILED, error.kind, error.message
+    except Exception as exc:  # noqa: BLE001 - whatever happens, the claimed action must not stay "executing"
+        if isinstance(exc, ActuatorError):
+            kind, message = exc.kind, exc.message
+        else:
+            logger.exception("action.execute_raised action=%s", action.pk)
+            kind, message = "unknown", f"{type(exc).__name__}: {exc}"
+        action.status, action.error_kind, action.error = ActionStatus.FAILED, kind, message
         action.finished_at = timezone.now()
         action.save(update_fields=["status", "error_kind", "error", "finished_at"])
         audit_record(verb=AuditVerb.EXECUTION_FAILED, actor=user, action=action,
-                     note=f"{error.kind}: {error.message}", before=action.before, after=None)
-        logger.warning("action.failed action=%s kind=%s error_kind=%s", action.pk, action.kind, error.kind)
+                     note=f"{kind}: {message}", before=action.before, after=None)
+        logger.warning("action.failed action=%s kind=%s error_kind=%s", action.pk, action.kind, kind)
         return action
     action.result = outcome.to_dict()
     action.finished_at = timezone.now()

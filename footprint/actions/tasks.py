@@ -28,5 +28,8 @@ def action_recrawl(self, action_id: int) -> dict[str, Any]:
             return {"action": action_id, "status": "crawl-busy"}
         raise self.retry(countdown=60) from None
     confirmed = action_confirm(action=action, run=run)
+    from footprint.alerts.services import alerts_dispatch_after_crawl
+
+    alerts_dispatch_after_crawl(run=run)   # e.g. "resolved" for the finding the action fixed; never raises
     logger.info("action.recrawled action=%s run=%s confirmed=%s", action_id, run.pk, confirmed)
     return {"action": action_id, "run": run.pk, "confirmed": confirmed}

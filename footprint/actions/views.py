@@ -15,6 +15,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from collectors.actuators import redacted
 from footprint.accounts.roles import Role, can_approve, can_operate, has_role
 from footprint.actions import services
 from footprint.actions.choices import ActionKind, ActionStatus
@@ -43,9 +44,9 @@ def action_detail(request, pk: int):
     context = {
         "action": action,
         "events": action.audit_events.order_by("at", "id"),
-        "preview_json": json.dumps(action.preview.get("steps", []), indent=2) if action.preview else "",
-        "before_json": json.dumps(action.before, indent=2) if action.before else "",
-        "result_json": json.dumps(action.result, indent=2) if action.result else "",
+        "preview_json": json.dumps(redacted(action.preview.get("steps", [])), indent=2) if action.preview else "",
+        "before_json": json.dumps(redacted(action.before), indent=2) if action.before else "",
+        "result_json": json.dumps(redacted(action.result), indent=2) if action.result else "",
         "can_decide": action.status in (ActionStatus.REQUESTED, ActionStatus.APPROVED) and has_role(user, Role.APPROVER),
         "can_approve": action.status == ActionStatus.REQUESTED and bool(action.preview)
         and can_approve(user, action.requested_by_id),

@@ -36,6 +36,7 @@ class AlertRouteForm(forms.ModelForm):
 @admin.register(AlertRoute)
 class AlertRouteAdmin(admin.ModelAdmin):
     form = AlertRouteForm
+    list_select_related = ("team",)
     list_display = ("name", "enabled", "team", "min_severity", "rule_prefix", "mode", "digest_hour",
                     "last_digest_at")
     list_filter = ("enabled", "mode", "min_severity")
@@ -75,6 +76,7 @@ class AlertAttemptInline(admin.TabularInline):
 
 @admin.register(AlertDelivery)
 class AlertDeliveryAdmin(admin.ModelAdmin):
+    list_select_related = ("route", "finding")
     list_display = ("created_at", "route", "kind", "event_kind", "severity", "finding", "status_badge",
                     "attempts", "http_status", "next_attempt_at", "sent_at")
     list_filter = ("status", "kind", "event_kind", "route")

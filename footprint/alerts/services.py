@@ -95,6 +95,10 @@ def alert_route_save(*, route: AlertRoute) -> AlertRoute:
                        if route.pk else None)
         if route.enabled and not was_enabled:
             route.events_after_id = _events_high_water()
+            if was_enabled is not None:   # switched back on: what waited while it was off is not sent late
+                AlertDelivery.objects.filter(route=route, status__in=(
+                    DeliveryStatus.PENDING, DeliveryStatus.RETRYING, DeliveryStatus.QUEUED)).update(
+                    status=DeliveryStatus.SKIPPED, error="the route was switched off; no replay when it came back")
         route.save()
         alerts_schedule_sync()
     return route

@@ -36,7 +36,7 @@ from footprint.api.pagination import (
 from footprint.api.renderers import ModelSpecJSONRenderer, ModelSpecYAMLRenderer
 from footprint.api.sizing import SIZING_PARAMETERS, SIZING_RESPONSE, sizing_response
 from footprint.costs.selectors import deployment_prices
-from footprint.inventory.crawl import source_crawl_enqueue
+from footprint.inventory.crawl import source_crawl_enqueue, source_crawl_refusal
 from footprint.inventory.filters import (
     ClusterFilterSet,
     CrawlRunFilterSet,
@@ -308,8 +308,9 @@ class SourceCrawlView(APIView):
                    operation_id="sources_crawl_create")
     def post(self, request: Request, pk: int) -> Response:
         source = get_object_or_404(Source, pk=pk)
-        if not source.enabled:
-            raise Conflict(f"source {source.name} is disabled; enable it to crawl it")
+        refusal = source_crawl_refusal(source=source)
+        if refusal:
+            raise Conflict(refusal)
         source_crawl_enqueue(source=source)
         output = serializers.CrawlEnqueuedSerializer({"source_id": source.pk, "source": source.name,
                                                       "status": "enqueued"})

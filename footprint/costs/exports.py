@@ -20,6 +20,17 @@ LINE_COLUMNS = ("month", "team", "model", "cloud", "region", "environment", "clu
 MONEY = '"$"#,##0.00'
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell_text(value):
+    """A text a spreadsheet must show, never evaluate: names come from crawled manifests, so a model or
+    workload named "=HYPERLINK(...)" would otherwise become a live formula in the finance user's Excel."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _line_row(report: CostReport, line) -> list:
     return [report.month.strftime("%Y-%m"), line.team or "", line.model or "", line.cloud, line.region,
             line.environment, line.cluster, line.namespace, line.name + (f"/{line.unit}" if line.unit else ""),
@@ -34,7 +45,7 @@ def cost_report_csv(report: CostReport) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(LINE_COLUMNS)
     for line in report.lines:
-        writer.writerow(["" if v is None else v for v in _line_row(report, line)])
+        writer.writerow(["" if v is None else cell_text(v) for v in _line_row(report, line)])
     return out.getvalue()
 
 
@@ -119,6 +130,11 @@ def cost_report_xlsx(report: CostReport) -> bytes:
     _widths(waste, [24, 9, 14, 50, 20, 80])
 
     out = io.BytesIO()
+    for sheet in book.worksheets:   # no formulas are written: any text that looks like one stays text
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.value, cell.data_type = cell_text(cell.value), "s"
     book.save(out)
     return out.getvalue()
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from footprint.costs.accrual import (
@@ -205,9 +205,12 @@ def month_parse(text: str) -> date:
         year, month = text.strip().split("-")
         if len(year) != 4 or len(month) != 2:
             raise ValueError
-        return date(int(year), int(month), 1)
+        parsed = date(int(year), int(month), 1)
     except ValueError:
         raise ValueError(f"month {text!r} is not a month written YYYY-MM (e.g. 2026-10)") from None
+    if not 1970 <= parsed.year <= 9998:   # the report also reads the previous and the next month
+        raise ValueError(f"month {text!r} is out of range: years 1970 to 9998")
+    return parsed
 
 
 def cost_summary(*, month: date, group_by: str, now: datetime | None = None) -> list[dict]:
@@ -224,7 +227,7 @@ def _waste_findings(*, at: datetime) -> list[WasteFinding]:
 
     rows = (Finding.objects.filter(opened_at__lt=at)
             .filter(Q(status=FindingStatus.OPEN) | Q(resolved_at__gte=at))
-            .select_related("team").order_by("-impact_monthly", "rule", "subject"))
+            .select_related("team").order_by(F("impact_monthly").desc(nulls_last=True), "rule", "subject"))
     return [WasteFinding(id=f.id, rule=f.rule, title=f.title, subject=f.subject, severity=f.severity,
                          team=f.team.slug if f.team else None, impact_monthly=f.impact_monthly,
                          impact_basis=f.impact_basis) for f in rows]

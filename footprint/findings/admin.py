@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 
 from footprint.findings import services
+from footprint.findings.choices import FindingStatus
 from footprint.findings.models import Finding, FindingEvent, IgnoreRule, RuleSetting
 from footprint.findings.rules import RULES_BY_CODE
 
@@ -32,9 +33,11 @@ class FindingAdmin(admin.ModelAdmin):
 
     @admin.action(description="Acknowledge the selected findings")
     def acknowledge(self, request, queryset):
-        for finding in queryset:
+        done = 0
+        for finding in queryset.filter(status=FindingStatus.OPEN):
             services.finding_acknowledge(finding=finding, user=request.user, now=timezone.now())
-        messages.success(request, f"{queryset.count()} acknowledged")
+            done += 1
+        messages.success(request, f"{done} acknowledged (resolved findings have nothing to acknowledge)")
 
 
 class RuleSettingForm(forms.ModelForm):

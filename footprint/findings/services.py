@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from footprint.findings.choices import EventKind
+from footprint.findings.choices import EventKind, FindingStatus
 from footprint.findings.models import Finding, FindingEvent
 
 
@@ -20,7 +20,13 @@ def _actor(user) -> str:
     return user if isinstance(user, str) else user.get_username()
 
 
+def _must_be_open(finding: Finding) -> None:
+    if finding.status != FindingStatus.OPEN:
+        raise ValidationError({"status": "this finding is resolved: there is nothing to manage"})
+
+
 def finding_acknowledge(*, finding: Finding, user, note: str = "", now: datetime | None = None) -> Finding:
+    _must_be_open(finding)
     now = now or timezone.now()
     with transaction.atomic():
         finding.acknowledged_at, finding.acknowledged_by = now, _actor(user)
@@ -32,6 +38,7 @@ def finding_acknowledge(*, finding: Finding, user, note: str = "", now: datetime
 
 def finding_snooze(*, finding: Finding, user, until: datetime, note: str = "",
                    now: datetime | None = None) -> Finding:
+    _must_be_open(finding)
     now = now or timezone.now()
     if until <= now:
         raise ValidationError({"until": "snooze until a time in the future"})
@@ -44,6 +51,7 @@ def finding_snooze(*, finding: Finding, user, until: datetime, note: str = "",
 
 
 def finding_accept_risk(*, finding: Finding, user, reason: str, now: datetime | None = None) -> Finding:
+    _must_be_open(finding)
     now = now or timezone.now()
     if not reason.strip():
         raise ValidationError({"reason": "say why the risk is accepted"})

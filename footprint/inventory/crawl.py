@@ -113,6 +113,16 @@ def source_crawl(*, source: Source, progress: Progress | None = None) -> CrawlRu
     return run
 
 
+def source_crawl_refusal(*, source: Source) -> str | None:
+    """Why "crawl now" cannot run for ``source``, or None. A file source is fed by ``manage.py ingest``: a
+    crawl of it would fail source-wide and mark every deployment it declares stale."""
+    if not source.enabled:
+        return f"source {source.name} is disabled; enable it to crawl it"
+    if source.kind == SourceKind.FILE:
+        return f"source {source.name} is a file source: it is fed by manage.py ingest, not crawled"
+    return None
+
+
 def source_crawl_enqueue(*, source: Source) -> None:
     """Crawl ``source`` in a worker once the current transaction commits (at once outside one).
     Without a broker (embedded mode) the crawl runs in this process."""

@@ -525,7 +525,7 @@ def model_findings(*, model: Model) -> list[Finding]:
     """Open findings on this model's deployments or on its fleet groups. One query."""
     return list(Finding.objects.filter(status=FindingStatus.OPEN).filter(
         Q(deployment__model=model) | Q(key__startswith=f"{GROUP_KEY_PREFIX}{model.name}|"))
-        .select_related("team").order_by("-impact_monthly", "rule", "subject")[:100])
+        .select_related("team").order_by(F("impact_monthly").desc(nulls_last=True), "rule", "subject")[:100])
 
 
 def model_sizing_for(*, model: Model, catalog: PriceCatalog | None = None) -> dict | None:
@@ -579,7 +579,7 @@ def team_detail(*, team: Team) -> dict[str, Any]:
     for row in models:
         row["cost"] = by_model.get(row["model_id"], Cost())
     findings = list(Finding.objects.filter(team=team, status=FindingStatus.OPEN).select_related("deployment")
-                    .order_by("-impact_monthly", "rule", "subject")[:200])
+                    .order_by(F("impact_monthly").desc(nulls_last=True), "rule", "subject")[:200])
     return {"models": models, "total": total, "by_cloud": sorted(by_cloud.items(), key=lambda kv: -kv[1].monthly),
             "findings": findings, "gpus": sum(r["gpus"] or 0 for r in models),
             "deployments": sum(r["deployments"] for r in models)}
@@ -656,7 +656,7 @@ def cluster_detail(*, cluster: Cluster) -> dict[str, Any]:
     return {"nodes": nodes, "by_type": sorted(by_type.items()), "pending": pending, "deployments": deployments,
             "truncated": truncated, "total": total, "capacity": totals,
             "findings": list(Finding.objects.filter(cluster=cluster, status=FindingStatus.OPEN)
-                             .order_by("-impact_monthly", "rule", "subject")[:100])}
+                             .order_by(F("impact_monthly").desc(nulls_last=True), "rule", "subject")[:100])}
 
 
 def _count(value: float | None) -> str:

@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.html import format_html, format_html_join, json_script
 from django.utils.safestring import SafeString, mark_safe
 
+from footprint.costs.exports import cell_text
 from footprint.inventory import choices
 from footprint.inventory.models import Model, Team
 from footprint.web import selectors
@@ -242,7 +243,7 @@ def inventory_export(request: HttpRequest) -> StreamingHttpResponse:
                 status = "ran"
             else:
                 status = "ended" if row.ended_at else ("stale" if row.stale else "live")
-            yield writer.writerow([
+            yield writer.writerow([cell_text(value) for value in [
                 row.cloud, row.region, row.cluster_name, row.namespace, row.kind, row.name, row.unit,
                 row.model.name if row.model else "", row.model_version, row.engine, row.engine_version, row.platform,
                 row.image, row.accelerator_type, _num(row.accelerator_per_replica), _num(row.accelerator_total),
@@ -252,7 +253,7 @@ def inventory_export(request: HttpRequest) -> StreamingHttpResponse:
                 " ".join(f["rule"] for f in findings.get(deployment_id, [])),
                 row.valid_from.isoformat() if as_of else "",
                 row.valid_to.isoformat() if as_of and row.valid_to else "",
-            ])
+            ]])
 
     stamp = (as_of or timezone.now()).strftime("%Y-%m-%d")
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")

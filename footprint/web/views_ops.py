@@ -35,7 +35,7 @@ from footprint.findings.filters import FindingFilterSet
 from footprint.findings.models import Finding
 from footprint.findings.rules import RULES_BY_CODE
 from footprint.inventory.choices import CrawlStatus
-from footprint.inventory.crawl import source_crawl_enqueue
+from footprint.inventory.crawl import source_crawl_enqueue, source_crawl_refusal
 from footprint.inventory.models import Cluster, Deployment, Model, Source, Team
 from footprint.inventory.selectors import crawl_runs_recent, source_next_crawl_at, sources_with_health
 
@@ -512,8 +512,9 @@ def source_crawl(request: HttpRequest, pk: int) -> HttpResponse:
     if not _may_crawl(request.user):
         raise PermissionDenied("only operators and admins may start a crawl")
     source = get_object_or_404(Source, pk=pk)
-    if not source.enabled:
-        messages.error(request, f"Source {source.name} is disabled; enable it to crawl it.")
+    refusal = source_crawl_refusal(source=source)
+    if refusal:
+        messages.error(request, refusal[0].upper() + refusal[1:] + ".")
     else:
         source_crawl_enqueue(source=source)
         messages.success(request, f"Crawl of {source.name} enqueued. Its run appears below when it starts.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from collectors.actuators import (
+    REDACTED,
     Actuator,
     ActuatorError,
     ActuatorErrorKind,
@@ -15,6 +16,7 @@ from collectors.actuators import (
     plan_align_version,
     plan_move_gpu,
     plan_scale,
+    redacted,
 )
 from collectors.kubernetes import KubernetesCrawler, targets_from_kubeconfig
 from collectors.registry import KubeconfigCollector
@@ -91,6 +93,21 @@ def test_align_version_changes_only_the_serving_containers_revision_and_image():
     assert appended.steps[0].body["spec"]["template"]["spec"]["containers"][0]["args"] == ["--revision=r3"]
     with pytest.raises(ActuatorError, match="already serves"):
         plan_align_version(deployment(), version="r1")
+
+
+def test_previews_and_audit_records_never_carry_container_env_values():
+    obj = deployment()
+    obj["spec"]["template"]["spec"]["containers"][1]["env"] = [
+        {"name": "HF_TOKEN", "value": "hf_secret"}, {"name": "HF_MODEL_REVISION", "value": "r1"},
+        {"name": "API_KEY", "valueFrom": {"secretKeyRef": {"name": "k", "key": "v"}}}]
+    plan = plan_align_version(obj, version="r2")
+    body = plan.steps[0].body   # executed as read: the merge patch replaces the whole containers list
+    assert body["spec"]["template"]["spec"]["containers"][1]["env"][0]["value"] == "hf_secret"
+    shown = redacted(plan.to_dict())
+    env = shown["steps"][0]["body"]["spec"]["template"]["spec"]["containers"][1]["env"]
+    assert env == [{"name": "HF_TOKEN", "value": REDACTED}, {"name": "HF_MODEL_REVISION", "value": "r2"},
+                   {"name": "API_KEY", "valueFrom": {"secretKeyRef": {"name": "k", "key": "v"}}}]
+    assert "hf_secret" not in repr(shown) and "hf_secret" not in repr(redacted(plan.before))
 
 
 def test_move_gpu_rewrites_every_accelerator_label_in_its_own_convention():

@@ -58,13 +58,15 @@ class NoTraffic(Rule):
             usage = _usage(d)
             if usage.get("requestsTotal") is None or d.spec.replicas.desired == 0:
                 continue
-            if usage.get("requestsTotal") or (usage.get("requestsRunningMax") or 0) > 0:
-                continue   # requests within the window
+            if (usage.get("requestsRunningMax") or 0) > 0:
+                continue   # requests in flight
             last = _when(usage.get("lastRequestAt"))
-            if last is not None:
+            if last is not None:   # the last request decides, even when `days` is shorter than the window
                 if last > cutoff:
                     continue
                 since = f"since {last:%Y-%m-%d %H:%M} UTC"
+            elif usage.get("requestsTotal"):
+                continue   # requests within the window, when exactly unknown
             else:
                 lookback = _days(usage.get("lookback")) or _days(usage.get("window"))
                 created = d.row.workload_created_at or d.row.first_seen

@@ -20,6 +20,7 @@ from footprint.inventory.sources import source_create
 
 CLUSTER = "prod-use1"
 MODEL = "meta-llama/Llama-3.1-8B-Instruct"
+SECRET = "hf_not_for_viewers"   # a literal env value: never shown in previews, the API or the audit trail
 SCENARIO = {
     "name": "actions", "seed": 11, "epoch": "2026-06-01T00:00:00Z",
     "clouds": {"aws": {"account": "111122223333", "regions": {"us-east-1": {"clusters": [{
@@ -35,7 +36,7 @@ SCENARIO = {
             {"name": "chat", "namespace": "search-staging", "engine": "vllm", "model": MODEL, "replicas": 3,
              "gpus": 1, "pool": "a10g", "team": "search"},
             {"name": "chat-dev", "namespace": "search-dev", "engine": "vllm", "model": MODEL, "replicas": 1,
-             "gpus": 1, "pool": "a10g", "team": "search"},
+             "gpus": 1, "pool": "a10g", "team": "search", "env": {"HF_TOKEN": SECRET}},
             {"name": "copy", "namespace": "ads-staging", "kind": "InferenceService", "engine": "vllm",
              "model": "mistralai/Mistral-7B-Instruct-v0.3", "replicas": 1, "gpus": 1, "pool": "a10g",
              "team": "ads"},

@@ -164,3 +164,11 @@ def test_deleting_the_source_or_a_user_keeps_the_audit_trail(source, users):
     approved = AuditEvent.objects.get(action=action, verb="approved")
     assert (approved.actor, approved.actor_name, approved.deployment) == (None, "arno", None)
     assert AuditEvent.objects.filter(action=action).count() == events
+
+
+def test_a_policy_bound_covers_every_count_a_scale_sets():
+    policy = ActionPolicy(name="p", kind="scale", environments=["staging"], max_replicas=0, enabled=True)
+    assert policy.allows(kind="scale", environment="staging", params={"replicas": 0})
+    assert not policy.allows(kind="scale", environment="staging", params={"replicas": 0, "max": 500})
+    assert not policy.allows(kind="scale", environment="prod", params={"replicas": 0})
+    assert not policy.allows(kind="scale", environment="staging", params={"replicas": 1})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from rest_framework.test import APIClient
 
 from footprint.actions.models import AuditEvent, DeployAction
 from footprint.actions.services import (
@@ -16,7 +17,7 @@ from footprint.actions.services import (
     action_request,
 )
 from footprint.findings.models import Finding
-from tests.footprint.actions.conftest import apps_api, deployment
+from tests.footprint.actions.conftest import SECRET, apps_api, deployment
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -120,3 +121,11 @@ def test_move_gpu_and_align_version_are_verified_by_the_next_crawl(fleet, source
     assert live.spec.template.spec.node_selector == {"karpenter.k8s.aws/instance-gpu-name": "l40s"}
     assert deployment("search-staging").accelerator_type == "L40S"
     assert deployment("search-dev", "chat-dev").model_version == "0e9e39f"
+    # the container's env was sent back as it was (a merge patch replaces the list) but is shown to nobody
+    live_env = apps_api(sim, path).read_namespaced_deployment("chat-dev", "search-dev").spec.template.spec.containers[0].env
+    assert {(e.name, e.value) for e in live_env} >= {("HF_TOKEN", SECRET)}
+    viewer = APIClient()
+    viewer.force_authenticate(users["viewer"])
+    shown = viewer.get(f"/api/v1/actions/{align.pk}/").content + viewer.get("/api/v1/audit-events/").content
+    assert SECRET.encode() not in shown and b"<redacted>" in shown
+    assert SECRET not in repr(list(AuditEvent.objects.values_list("before", "after")))

@@ -255,3 +255,18 @@ def test_a_route_switched_back_on_does_not_replay_what_happened_while_it_was_off
     alert_route_save(route=route)
 
     assert alerts_dispatch(now=LATER).sent == 0 and slack.received == []
+
+
+def test_a_delivery_waiting_when_its_route_is_switched_off_is_not_sent_when_it_comes_back(inventory, slack):
+    route = alert_route_create(name="all", webhook_url=slack.url, min_severity="low")
+    orphan(inventory)
+    findings_evaluate(now=NOW, rules=NO_OWNER)
+    slack.answer(503, "service unavailable", times=5)
+    alerts_dispatch(now=NOW)                      # tried once, will be retried
+    received = len(slack.received)
+    route.enabled = False
+    alert_route_save(route=route)
+    route.enabled = True
+    alert_route_save(route=route)
+    assert alerts_dispatch(now=LATER).sent == 0 and len(slack.received) == received
+    assert route.deliveries.get().status == "skipped"

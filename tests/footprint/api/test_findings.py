@@ -109,3 +109,11 @@ def test_command_errors_are_400(api, findings, command, body, field):
 
 def test_commands_on_a_missing_finding_are_404(api, findings):
     assert api.post("/api/v1/findings/999999/acknowledge/", {}, format="json").status_code == 404
+
+
+@pytest.mark.parametrize("command, body", [("acknowledge", {}), ("snooze", {"until": "2999-01-01T00:00:00Z"}),
+                                           ("accept", {"reason": "known"})])
+def test_a_resolved_finding_has_nothing_to_manage(api, findings, command, body):
+    response = api.post(f"/api/v1/findings/{findings['gone'].pk}/{command}/", body, format="json")
+    assert response.status_code == 400 and "resolved" in response.json()["error"]["details"]["status"][0]
+    assert not findings["gone"].events.exists()

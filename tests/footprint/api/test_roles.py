@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from footprint.accounts.models import Membership
 from footprint.accounts.roles import Role
 from footprint.costs.models import PriceOverride
-from footprint.inventory.models import Deployment, Team
+from footprint.inventory.models import Deployment, Source, Team
 from tests.footprint.api.conftest import finding_make
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +52,7 @@ MATRIX = [
     ("get", "/api/v1/costs/?month=2026-06&group_by=team", None, READ),
     ("post", "/api/v1/sources/", {"name": "new-files", "kind": "file"}, ADMIN_WRITE),
     ("patch", "/api/v1/sources/{source}/", {"interval_minutes": 30}, ADMIN_WRITE),
-    ("post", "/api/v1/sources/{source}/crawl/", None, OPERATOR),
+    ("post", "/api/v1/sources/{crawlable}/crawl/", None, OPERATOR),
     ("post", "/api/v1/price-overrides/", {"cloud": "aws", "kind": "discount", "discount_percent": "10",
                                           "effective_from": "2026-01-01"},
      FINANCE_WRITE),
@@ -63,7 +63,7 @@ MATRIX = [
     ("post", "/api/v1/findings/{finding}/accept/", {"reason": "canary on purpose"}, TEAM_A),
 ]
 SUCCESS = {"get": 200, "post": 200, "patch": 200, "delete": 204}
-CREATED = {"/api/v1/sources/": 201, "/api/v1/price-overrides/": 201, "/api/v1/sources/{source}/crawl/": 202}
+CREATED = {"/api/v1/sources/": 201, "/api/v1/price-overrides/": 201, "/api/v1/sources/{crawlable}/crawl/": 202}
 
 
 @pytest.fixture
@@ -91,7 +91,9 @@ def objects(fleet) -> dict:
     chat = Deployment.objects.get(name="chat-vllm")
     finding = finding_make(team=chat.team, deployment=chat)
     override = PriceOverride.objects.create(cloud="aws", kind="discount", discount_percent=5)
-    return {"deployment": chat.pk, "source": fleet.pk, "finding": finding.pk, "override": override.pk}
+    crawlable = Source.objects.create(name="cluster", kind="kubernetes")   # a file source is fed, not crawled
+    return {"deployment": chat.pk, "source": fleet.pk, "crawlable": crawlable.pk, "finding": finding.pk,
+            "override": override.pk}
 
 
 @pytest.mark.parametrize(("method", "url", "body", "expected"), MATRIX,

