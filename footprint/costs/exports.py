@@ -63,7 +63,7 @@ def cost_report_xlsx(report: CostReport) -> bytes:
         ("Model Footprint cost report", month),
         ("Period (UTC)", f"{report.start:%Y-%m-%d %H:%M} to {report.end:%Y-%m-%d %H:%M}"),
         ("Total (USD)", report.total),
-        (f"Previous month {previous} (USD)", report.previous_total),
+        (f"Previous month {previous}{', same days' if report.previous_partial else ''} (USD)", report.previous_total),
         ("Change (USD)", report.change),
         ("Change %", report.change_pct),
         ("Unowned (USD)", report.unowned),

@@ -66,6 +66,7 @@ class CostReport:
     clusters: list[ClusterCost]
     waste_findings: list[WasteFinding] = field(default_factory=list)
     generated_at: datetime | None = None
+    previous_partial: bool = False     # the running month is compared with the same days of the previous one
 
     # --- totals
     @property
@@ -192,11 +193,15 @@ def cost_report_build(*, month: date, now: datetime | None = None) -> CostReport
     for cluster in clusters:
         cluster.deployments = by_cluster.get(cluster.cluster_id, Decimal(0))
     previous_start, previous_end = month_bounds(month_previous(month), now=now)
+    running = end < month_bounds(month)[1]
+    if running:   # a month in progress against the same span of the previous month, not all of it
+        previous_end = min(previous_end, previous_start + (end - start))
     previous_capacity = Capacity.load(start=previous_start, end=previous_end)
     previous_lines = deployments_accrue(start=previous_start, end=previous_end, catalog=catalog,
                                         hints=previous_capacity.node_hints())
     return CostReport(month=month, start=start, end=end, lines=lines, previous_lines=previous_lines,
-                      clusters=clusters, waste_findings=_waste_findings(at=end), generated_at=now)
+                      clusters=clusters, waste_findings=_waste_findings(at=end), generated_at=now,
+                      previous_partial=running)
 
 
 def month_parse(text: str) -> date:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date
 from decimal import Decimal
 
 import openpyxl
@@ -173,3 +174,13 @@ def test_exports_never_turn_crawled_names_into_spreadsheet_formulas(file_source)
     cells = [cell for sheet in book.worksheets for cells in sheet.iter_rows() for cell in cells]
     assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
     assert any(cell.value == "'" + evil for cell in cells)
+
+
+def test_a_running_month_is_compared_with_the_same_days_of_the_previous_one(fleet):
+    now = at(11, 3)   # two days into November
+    running = cost_report_build(month=date(2026, 11, 1), now=now)
+    assert running.previous_partial
+    # chat at 4 replicas over Nov 1-3 against Oct 1-3, when it ran 2: the change is not a -90% artefact
+    same_days = cost_report_build(month=OCT, now=at(10, 3))
+    assert running.previous_total == same_days.total > 0
+    assert not cost_report_build(month=OCT, now=LATER).previous_partial
