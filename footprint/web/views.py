@@ -4,7 +4,6 @@ queries whatever the fleet size (tests/footprint/web/test_query_counts.py)."""
 from __future__ import annotations
 
 import csv
-import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime, time
 from decimal import Decimal
@@ -16,67 +15,19 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.html import format_html, format_html_join, json_script
+from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from footprint.costs.exports import cell_text
 from footprint.inventory import choices
 from footprint.inventory.models import Model, Team
 from footprint.web import selectors
-from footprint.web.charts import CLOUD_COLORS, colors_for
+from footprint.web.charts import AXIS, CLOUD_COLORS, colors_for, plot
+from footprint.web.charts import bar as bar_chart
+from footprint.web.charts import donut as donut_chart
 
 PAGE_SIZES = (50, 100, 200)
 PAGE_SIZE = 50
-
-
-# ---------------------------------------------------------------------------------------------- charts
-# Figures are written as plotly JSON directly (same look as footprint.web.charts.figure_style): building a
-# plotly.graph_objects.Figure validates every property and costs ~15 ms a chart, a tenth of a page's budget.
-
-_plot_ids = itertools.count(1)
-FONT = {"family": "system-ui, -apple-system, Segoe UI, sans-serif", "size": 12, "color": "#1d2330"}
-AXIS = {"gridcolor": "#eef0f4", "zeroline": False, "automargin": True}
-
-
-def plot(data: list[dict], layout: dict | None = None, *, height: int = 300) -> SafeString:
-    """A plotly figure: a <div>, its JSON in a ``<script type="application/json">`` and one call to
-    Plotly.newPlot (plotly.min.js is loaded from static by the page)."""
-    ident = f"plot-{next(_plot_ids)}"
-    figure = {"data": data, "layout": {
-        "height": height, "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "paper_bgcolor": "#fff",
-        "plot_bgcolor": "#fff", "font": FONT, "legend": {"orientation": "h", "y": -0.15}, "xaxis": dict(AXIS),
-        "yaxis": dict(AXIS), "hoverlabel": {"font": {"size": 12}}, **(layout or {})}}
-    return format_html(
-        # Drawn once the page is laid out: drawn inline, a chart would size itself to a grid still being built.
-        '<div id="{0}" class="plot" style="min-height:{1}px"></div>{2}<script>'
-        'document.addEventListener("DOMContentLoaded",function(){{'
-        'var f=JSON.parse(document.getElementById("{0}-data").textContent);'
-        'Plotly.newPlot("{0}",f.data,f.layout,{{displayModeBar:false,responsive:true}});}});</script>',
-        ident, height, json_script(figure, f"{ident}-data"))
-
-
-def _money_text(values: list[float]) -> list[str]:
-    return [f"${v:,.0f}" for v in values]
-
-
-def bar_chart(labels: list[str], values: list[float], *, colors: list[str] | None = None, money: bool = True,
-              horizontal: bool = False, height: int = 300) -> SafeString:
-    text = _money_text(values) if money else [f"{v:,.0f}" for v in values]
-    trace = {"type": "bar", "marker": {"color": colors}, "text": text, "textposition": "auto",
-             "hovertemplate": "%{label}: %{text}<extra></extra>"}
-    if horizontal:
-        trace.update(y=labels, x=values, orientation="h")
-        return plot([trace], {"yaxis": {**AXIS, "autorange": "reversed"}}, height=height)
-    trace.update(x=labels, y=values)
-    return plot([trace], height=height)
-
-
-def donut_chart(labels: list[str], values: list[float], *, colors: list[str] | None = None,
-                height: int = 300) -> SafeString:
-    trace = {"type": "pie", "labels": labels, "values": values, "hole": 0.55, "sort": False,
-             "marker": {"colors": colors}, "texttemplate": "%{label}<br>$%{value:,.0f}",
-             "hovertemplate": "%{label}: $%{value:,.0f}/month (%{percent})<extra></extra>"}
-    return plot([trace], height=height)
 
 
 # ---------------------------------------------------------------------------------------------- overview
